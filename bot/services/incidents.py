@@ -1,0 +1,413 @@
+"""Declaring and running incidents: the channel, the card, roles, statuses, the timeline.
+
+Order of work in every change: validate (pure), write the state and its timeline event in one transaction, then
+talk to Slack. Slack failures are logged and told to the person who acted; the database already holds the truth,
+so a card that could not be edited is corrected by the next change.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from bot.core import lifecycle
+from bot.core.naming import channel_name
+from bot.services.context import Deps, Reply, UserFacingError, no_reply
+from bot.slack import blocks as bk
+from bot.slack.gateway import SlackCallFailed
+from storage import repo
+from storage.models import Incident
+
+if TYPE_CHECKING:
+    from bot.services.paging import PagingService
+    from bot.services.reminders import ReminderService
+
+log = logging.getLogger("tocsin.incidents")
+
+MAX_NAME_ATTEMPTS = 25
+NEEDS_INCIDENT = ("This command works inside an incident channel (`#{prefix}-…`). Run it there, or see open "
+                  "incidents with `/incident list`.")
+
+
+class IncidentService:
+    def __init__(self, deps: Deps) -> None:
+        self.d = deps
+        self.paging: PagingService | None = None
+        self.reminders: ReminderService | None = None
+        self._setup_tasks: set[asyncio.Task] = set()
+
+    # ---- lookups -------------------------------------------------------------------------------------------
+    async def in_channel(self, channel_id: str) -> Incident:
+        async with self.d.db.read() as s:
+            inc = await repo.incident_by_channel(s, channel_id)
+        if inc is None:
+            raise UserFacingError(NEEDS_INCIDENT.format(prefix=self.d.config.channel_prefix))
+        return inc
+
+    async def get(self, incident_id: int) -> Incident:
+        async with self.d.db.read() as s:
+            inc = await repo.incident_by_id(s, incident_id)
+        if inc is None:
+            raise UserFacingError("That incident no longer exists.")
+        return inc
+
+    def check_severity(self, severity: str) -> str:
+        key = severity.strip().lower()
+        if key not in self.d.config.severities:
+            valid = ", ".join(f"`{k}`" for k in self.d.config.severities)
+            raise UserFacingError(f"There is no severity `{severity}`. Valid severities: {valid}.")
+        return key
+
+    def label(self, severity: str) -> str:
+        return self.d.config.severity_label(severity)
+
+    # ---- declare -------------------------------------------------------------------------------------------
+    async def declare(self, *, user: str, title: str, severity: str, summary: str | None = None,
+                      private: bool = False, reply: Reply = no_reply, team: str | None = None) -> Incident:
+        title = " ".join(title.split())
+        if not title:
+            raise UserFacingError("An incident needs a title. Try `/incident declare sev2 Checkout latency spike`, "
+                                  "or `/incident` alone to open the form.")
+        severity = self.check_severity(severity)
+        now = self.d.clock.now()
+        async with self.d.db.write() as s:
+            number = await repo.next_number(s, now.year)
+            inc = Incident(year=now.year, number=number, title=title, summary=(summary or "").strip() or None,
+                           severity=severity, status="investigating", private=private,
+                           team=self.d.config.team_for(team), declared_by=user, declared_at=now, smes=[])
+            s.add(inc)
+            await s.flush()
+            repo.add_event(s, inc.id, now, "declared", user,
+                           f"<@{user}> declared the incident: {title} ({self.label(severity)})",
+                           {"severity": severity, "private": private})
+            if self.reminders:
+                await self.reminders.schedule(s, inc, now)
+            if self.paging:
+                await self.paging.start_for_declared(s, inc, now)
+        self.d.timers.arm_pending()
+        log.info("incident event=declared ref=%s severity=%s by=%s", inc.reference, severity, user)
+        await self._setup(inc, reply)
+        return inc
+
+    async def _create_channel(self, inc: Incident) -> tuple[str, str]:
+        last_error = "name_taken"
+        for suffix in range(MAX_NAME_ATTEMPTS):
+            name = channel_name(self.d.config.channel_prefix, inc.year, inc.number, inc.title, suffix=suffix)
+            try:
+                data = await self.d.gateway.call("conversations.create", name=name, is_private=inc.private)
+                return data["channel"]["id"], data["channel"]["name"]
+            except SlackCallFailed as exc:
+                last_error = exc.error
+                if exc.error != "name_taken":
+                    raise
+        raise SlackCallFailed("conversations.create", last_error)
+
+    async def _setup(self, inc: Incident, reply: Reply) -> None:
+        """Create the channel, then everything that only needs the channel, concurrently."""
+        try:
+            channel_id, name = await self._create_channel(inc)
+        except SlackCallFailed as exc:
+            await self._setup_failed(inc, exc, reply)
+            return
+        async with self.d.db.write() as s:
+            row = await s.get(Incident, inc.id)
+            row.channel_id, row.channel_name = channel_id, name
+        inc.channel_id, inc.channel_name = channel_id, name
+        log.info("incident event=channel_created ref=%s channel=%s name=%s", inc.reference, channel_id, name)
+        card = await self.card_data(inc)
+        topic = bk.topic_text(card.severity_label, inc.status, inc.ic, None)
+
+        async def post_card() -> None:
+            data = await self.d.gateway.post(channel_id, bk.card_text(card), bk.card_blocks(card))
+            async with self.d.db.write() as s:
+                row = await s.get(Incident, inc.id)
+                row.card_ts = data["ts"]
+            inc.card_ts = data["ts"]
+            await self.d.gateway.call("pins.add", channel=channel_id, timestamp=data["ts"])
+
+        jobs = {
+            "card": post_card(),
+            "topic": self.d.gateway.call("conversations.setTopic", channel=channel_id, topic=topic),
+            "purpose": self.d.gateway.call("conversations.setPurpose", channel=channel_id,
+                                           purpose=f"{inc.reference}: {inc.title}"[:250]),
+            "invite": self.d.gateway.invite(channel_id, [inc.declared_by] if inc.declared_by else []),
+            "announce": self._announce_declared(inc, card, channel_id),
+        }
+        if self.paging:
+            jobs["paging"] = self.paging.send_pending(inc.id)
+        results = dict(zip(jobs, await asyncio.gather(*jobs.values(), return_exceptions=True)))
+        problems = []
+        for job, result in results.items():
+            if isinstance(result, SlackCallFailed):
+                problems.append(f"{job} ({result.error})")
+            elif isinstance(result, BaseException):
+                log.error("incident setup step %s failed ref=%s", job, inc.reference, exc_info=result)
+                problems.append(f"{job} ({result.__class__.__name__})")
+        async with self.d.db.write() as s:
+            row = await s.get(Incident, inc.id)
+            row.setup_state = "ready" if not problems else "ready_with_problems"
+            row.setup_error = "; ".join(problems) or None
+        message = f":white_check_mark: *{inc.reference}* declared: <#{channel_id}>"
+        if problems:
+            message += "\n:warning: Some set-up steps failed: " + ", ".join(problems)
+        if isinstance(results.get("announce"), str):
+            message += f"\n:warning: {results['announce']}"
+        await reply(message)
+        # a change made while the card was still being posted: make the card current
+        if inc.card_ts and not problems:
+            fresh = await self.get(inc.id)
+            if (fresh.status, fresh.ic, list(fresh.smes), fresh.severity) != ("investigating", None, [], inc.severity):
+                await self.refresh(fresh.id)
+
+    async def _setup_failed(self, inc: Incident, exc: SlackCallFailed, reply: Reply) -> None:
+        reason = {
+            "ratelimited": "Slack kept rate-limiting channel creation",
+            "restricted_action": "this workspace does not let the bot create channels",
+            "missing_scope": "the app lacks the channels:manage / groups:write scope",
+        }.get(exc.error, f"Slack answered `{exc.error}`")
+        now = self.d.clock.now()
+        async with self.d.db.write() as s:
+            row = await s.get(Incident, inc.id)
+            row.setup_state, row.setup_error = "failed", exc.error
+            repo.add_event(s, inc.id, now, "channel_failed", None, f"The incident channel could not be created: {reason}.",
+                           {"error": exc.error})
+        log.error("incident event=channel_failed ref=%s error=%s", inc.reference, exc.error)
+        await reply(f":warning: *{inc.reference}* is recorded, but its channel could not be created: {reason}. "
+                    "The incident is on `/incident list`; an admin can check the app's permissions.")
+        card = await self.card_data(inc)
+        await self._announce_declared(inc, card, None)
+        if self.paging:
+            await self.paging.send_pending(inc.id)
+
+    # ---- announce channel ----------------------------------------------------------------------------------
+    async def announce(self, text: str, blocks: list[dict] | None = None, extra_channels: tuple[str, ...] = ()) -> str | None:
+        """Post in the announce channel (and extra channels); returns a problem sentence when it could not."""
+        problem = None
+        targets = []
+        if self.d.announce_channel_id:
+            targets.append(self.d.announce_channel_id)
+        else:
+            problem = self.d.announce_problem or f"I could not find the announce channel #{self.d.config.announce_channel}."
+        targets += [c for c in extra_channels if c not in targets]
+        for channel in targets:
+            try:
+                await self._post_joining(channel, text, blocks)
+            except SlackCallFailed as exc:
+                problem = (f"I could not post in <#{channel}> ({exc.error}). Invite me there with `/invite @Tocsin`.")
+                log.error("announce failed channel=%s error=%s", channel, exc.error)
+        return problem
+
+    async def _post_joining(self, channel: str, text: str, blocks: list[dict] | None) -> dict:
+        try:
+            return await self.d.gateway.post(channel, text, blocks)
+        except SlackCallFailed as exc:
+            if exc.error != "not_in_channel":
+                raise
+            await self.d.gateway.call("conversations.join", channel=channel)
+            return await self.d.gateway.post(channel, text, blocks)
+
+    async def _announce_declared(self, inc: Incident, card: bk.CardData, channel_id: str | None) -> str | None:
+        if inc.private:
+            return await self.announce(f"A private incident {inc.reference} was declared.",
+                                       bk.private_announcement_blocks(inc.reference, card.severity_label))
+        return await self.announce(f":rotating_light: {inc.reference} {inc.title}",
+                                   bk.announcement_blocks(card, channel_id, ":rotating_light: *New incident declared*"))
+
+    # ---- card ----------------------------------------------------------------------------------------------
+    async def card_data(self, inc: Incident) -> bk.CardData:
+        async with self.d.db.read() as s:
+            items = await repo.action_items(s, inc.id)
+        return bk.CardData(incident_id=inc.id, reference=inc.reference, title=inc.title,
+                           severity_label=self.label(inc.severity), status=inc.status, ic=inc.ic,
+                           smes=tuple(inc.smes or ()), declared_by=inc.declared_by, declared_at=inc.declared_at,
+                           summary=inc.summary, last_update_at=inc.last_update_at, resolved_at=inc.resolved_at,
+                           actions=tuple((a.text, a.owner, a.done) for a in items), private=inc.private)
+
+    async def refresh(self, incident_id: int, *, topic: bool = True) -> None:
+        """Edit the card in place and the topic, from the stored state."""
+        inc = await self.get(incident_id)
+        if not inc.channel_id:
+            return
+        card = await self.card_data(inc)
+        calls = []
+        if inc.card_ts:
+            calls.append(self.d.gateway.update(inc.channel_id, inc.card_ts, bk.card_text(card), bk.card_blocks(card)))
+        if topic:
+            ic_name = await self.d.gateway.user_name(inc.ic) if inc.ic else None
+            calls.append(self.d.gateway.call("conversations.setTopic", channel=inc.channel_id,
+                                             topic=bk.topic_text(card.severity_label, inc.status, inc.ic, ic_name)))
+        for result in await asyncio.gather(*calls, return_exceptions=True):
+            if isinstance(result, BaseException) and not isinstance(result, SlackCallFailed):
+                log.error("card refresh failed ref=%s", inc.reference, exc_info=result)
+
+    async def post_in_channel(self, inc: Incident, text: str) -> None:
+        if not inc.channel_id:
+            return
+        try:
+            await self.d.gateway.post(inc.channel_id, text, bk.event_message(text))
+        except SlackCallFailed:
+            pass  # logged by the gateway; the event is on the timeline
+
+    # ---- roles ---------------------------------------------------------------------------------------------
+    async def set_ic(self, incident_id: int, user: str, actor: str) -> Incident:
+        now = self.d.clock.now()
+        async with self.d.db.write() as s:
+            inc = await s.get(Incident, incident_id)
+            if inc.ic == user:
+                raise UserFacingError(f"<@{user}> is already the incident commander.")
+            previous = inc.ic
+            inc.ic = user
+            inc.first_ic_at = inc.first_ic_at or now
+            text = f"<@{user}> is now incident commander" + (f" (was <@{previous}>)" if previous else "") + \
+                   (f", assigned by <@{actor}>" if actor != user else "")
+            repo.add_event(s, inc.id, now, "ic_assigned", actor, text, {"user": user, "previous": previous})
+        log.info("incident event=ic_assigned ref=%s user=%s by=%s", inc.reference, user, actor)
+        await self._invite(inc, [user])
+        await asyncio.gather(self.refresh(inc.id), self.post_in_channel(inc, f":crown: {text}."))
+        return inc
+
+    async def add_sme(self, incident_id: int, user: str, actor: str) -> Incident:
+        now = self.d.clock.now()
+        async with self.d.db.write() as s:
+            inc = await s.get(Incident, incident_id)
+            if user in (inc.smes or []):
+                raise UserFacingError(f"<@{user}> is already an SME on {inc.reference}.")
+            inc.smes = [*(inc.smes or []), user]
+            text = f"<@{user}> joined as SME" + (f", added by <@{actor}>" if actor != user else "")
+            repo.add_event(s, inc.id, now, "sme_joined", actor, text, {"user": user})
+        log.info("incident event=sme_joined ref=%s user=%s by=%s", inc.reference, user, actor)
+        await self._invite(inc, [user])
+        await asyncio.gather(self.refresh(inc.id, topic=False), self.post_in_channel(inc, f":wrench: {text}."))
+        return inc
+
+    async def _invite(self, inc: Incident, users: list[str]) -> None:
+        if inc.channel_id:
+            try:
+                await self.d.gateway.invite(inc.channel_id, users)
+            except SlackCallFailed:
+                pass  # logged by the gateway
+
+    # ---- status and severity -------------------------------------------------------------------------------
+    async def change_status(self, incident_id: int, target: str, actor: str, *, resolution: str | None = None,
+                            impact: str | None = None, cause: str | None = None, note_kind: str = "status_changed") -> Incident:
+        target = target.strip().lower()
+        now = self.d.clock.now()
+        async with self.d.db.write() as s:
+            inc = await s.get(Incident, incident_id)
+            try:
+                lifecycle.check_transition(inc.status, target)
+            except lifecycle.TransitionError as exc:
+                raise UserFacingError(str(exc)) from None
+            previous = inc.status
+            inc.status = target
+            details = {"from": previous, "to": target}
+            if target == "resolved":
+                inc.resolved_at = now
+                if resolution:
+                    inc.resolution = resolution
+                if impact:
+                    inc.impact = impact
+                if cause:
+                    inc.root_cause = cause
+                kind = "resolved"
+                text = f"<@{actor}> resolved the incident" + (f": {resolution}" if resolution else "")
+                details["resolution"] = resolution
+            elif previous == "resolved":
+                inc.resolved_at = None
+                kind = "reopened"
+                text = f"<@{actor}> reopened the incident (now {target})"
+            else:
+                kind = note_kind
+                text = f"<@{actor}> changed status from {previous} to {target}"
+            repo.add_event(s, inc.id, now, kind, actor, text, details)
+            if self.reminders:
+                if target == "resolved":
+                    await self.reminders.stop(s, inc)
+                else:
+                    await self.reminders.schedule(s, inc, now)
+            if target == "resolved" and self.paging:
+                await self.paging.cancel_for_incident(s, inc)
+        self.d.timers.arm_pending()
+        log.info("incident event=%s ref=%s from=%s to=%s by=%s", kind, inc.reference, previous, target, actor)
+        emoji = bk.STATUS_EMOJI.get(target, "")
+        announce = f"{emoji} *{inc.reference}* {inc.title}: {previous} → *{target}*"
+        if inc.private:
+            announce = f"{emoji} Private incident *{inc.reference}* is now *{target}*."
+        await asyncio.gather(self.refresh(inc.id), self.post_in_channel(inc, f"{emoji} {text}."),
+                             self.announce(announce, bk.event_message(announce)))
+        return inc
+
+    async def change_severity(self, incident_id: int, severity: str, actor: str) -> Incident:
+        severity = self.check_severity(severity)
+        now = self.d.clock.now()
+        async with self.d.db.write() as s:
+            inc = await s.get(Incident, incident_id)
+            if inc.severity == severity:
+                raise UserFacingError(f"{inc.reference} is already {self.label(severity)}.")
+            previous = inc.severity
+            inc.severity = severity
+            text = f"<@{actor}> changed severity from {self.label(previous)} to {self.label(severity)}"
+            repo.add_event(s, inc.id, now, "severity_changed", actor, text, {"from": previous, "to": severity})
+            if self.reminders and inc.is_open:
+                await self.reminders.schedule(s, inc, now)
+        self.d.timers.arm_pending()
+        log.info("incident event=severity_changed ref=%s from=%s to=%s by=%s", inc.reference, previous, severity, actor)
+        announce = f":arrows_counterclockwise: *{inc.reference}* {inc.title}: severity {self.label(previous)} → *{self.label(severity)}*"
+        if inc.private:
+            announce = f":arrows_counterclockwise: Private incident *{inc.reference}* is now *{self.label(severity)}*."
+        await asyncio.gather(self.refresh(inc.id), self.post_in_channel(inc, f":arrows_counterclockwise: {text}."),
+                             self.announce(announce, bk.event_message(announce)))
+        return inc
+
+    async def resolve(self, incident_id: int, actor: str, resolution: str, impact: str | None = None,
+                      cause: str | None = None) -> Incident:
+        return await self.change_status(incident_id, "resolved", actor, resolution=resolution.strip() or None,
+                                        impact=(impact or "").strip() or None, cause=(cause or "").strip() or None)
+
+    async def reopen(self, incident_id: int, actor: str) -> Incident:
+        inc = await self.get(incident_id)
+        if inc.status != "resolved":
+            raise UserFacingError(f"{inc.reference} is not resolved (it is {inc.status}); there is nothing to reopen.")
+        return await self.change_status(incident_id, "investigating", actor)
+
+    # ---- notes and timeline --------------------------------------------------------------------------------
+    async def add_note(self, incident_id: int, actor: str, text: str) -> None:
+        text = text.strip()
+        if not text:
+            raise UserFacingError("A note needs text: `/incident note Rolled back the deploy`.")
+        now = self.d.clock.now()
+        async with self.d.db.write() as s:
+            inc = await s.get(Incident, incident_id)
+            repo.add_event(s, inc.id, now, "note", actor, text)
+        log.info("incident event=note ref=%s by=%s", inc.reference, actor)
+        await self.post_in_channel(inc, f":memo: Note from <@{actor}>: {text}")
+
+    async def set_field(self, incident_id: int, actor: str, field: str, text: str) -> Incident:
+        """`/incident impact …` and `/incident cause …`: recorded until the postmortem is generated."""
+        text = text.strip()
+        kind = {"impact": "impact_set", "root_cause": "cause_set"}[field]
+        word = {"impact": "impact", "root_cause": "cause"}[field]
+        if not text:
+            raise UserFacingError(f"Give the text: `/incident {word} <what happened>`.")
+        now = self.d.clock.now()
+        async with self.d.db.write() as s:
+            inc = await s.get(Incident, incident_id)
+            if inc.postmortem_at and inc.status == "resolved":
+                raise UserFacingError(f"The postmortem of {inc.reference} is already generated; edit it in the channel canvas.")
+            setattr(inc, field, text)
+            repo.add_event(s, inc.id, now, kind, actor, f"<@{actor}> recorded the {'impact' if field == 'impact' else 'root cause'}: {text}")
+        return inc
+
+    async def timeline_lines(self, incident_id: int) -> list[str]:
+        async with self.d.db.read() as s:
+            events = await repo.timeline(s, incident_id)
+        lines = []
+        for e in events:
+            stamp = e.at.strftime("%Y-%m-%d %H:%M:%S UTC")
+            body = e.text if not e.permalink else f"{e.text} (<{e.permalink}|message>)"
+            lines.append(f"`{stamp}` *{e.kind.replace('_', ' ')}* {body}")
+        return lines
+
+    async def list_open(self) -> list[Incident]:
+        async with self.d.db.read() as s:
+            return await repo.open_incidents(s)
