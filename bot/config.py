@@ -287,6 +287,10 @@ def _format_errors(err: ValidationError, root: yaml.Node | None, source: str) ->
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; unknown keys are not ignored)"
+        elif e["type"] == "too_short":
+            msg = "must not be empty (give at least one entry)"
+        elif e["type"] == "missing":
+            msg = "is required"
         lines.append(f"{path} ({where}): {msg}")
     return "Invalid incident config: " + "; ".join(lines)
 

@@ -10,6 +10,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
+from bot.core.durations import format_duration
 from bot.core.mrkdwn import escape
 
 _ZERO = dt.timedelta(0)
@@ -96,19 +97,6 @@ def mean_duration(values: Sequence[dt.timedelta]) -> dt.timedelta | None:
 
 def median_duration(values: Sequence[dt.timedelta]) -> dt.timedelta | None:
     return statistics.median(values) if values else None
-
-
-def format_duration(value: dt.timedelta) -> str:
-    """A human duration with its two largest units, `1h 5m`, `2d 3h`, `45s`; seconds below one are `0s`."""
-    seconds = int(value.total_seconds())
-    if seconds < 0:
-        return "-" + format_duration(-value)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    units = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
-    first = next((i for i, (n, _) in enumerate(units) if n), len(units) - 1)
-    return " ".join(f"{n}{u}" for n, u in units[first:first + 2] if n) or "0s"
 
 
 def format_stats(stats: Stats, severity_labels: Mapping[str, str]) -> str:

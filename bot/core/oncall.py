@@ -237,7 +237,7 @@ def localize(naive: dt.datetime, tz: str) -> dt.datetime:
     """
     if naive.tzinfo is not None:
         raise ValueError(f"localize takes a naive wall time, got aware {naive!r}")
-    return naive.replace(tzinfo=_zone(tz), fold=0).astimezone(UTC)
+    return naive.replace(tzinfo=_zone(tz), fold=1).astimezone(UTC)
 
 
 def _offset_segments(zone: ZoneInfo, u0: dt.datetime, u1: dt.datetime) -> list[tuple[dt.datetime, dt.datetime, dt.timedelta]]:
@@ -386,7 +386,7 @@ def final_shifts(
     sources: list[list[tuple[dt.datetime, dt.datetime, str]]] = []
     for layer in schedule.layers:
         sources.append([(s.start, s.end, s.user) for s in layer_shifts(layer, schedule.time_zone, t0, t1)])
-    for override in (*extra_overrides, *schedule.overrides):
+    for override in (*schedule.overrides, *extra_overrides):
         s, e = _override_interval(override, schedule.time_zone)
         s, e = max(s, t0), min(e, t1)
         if s < e:

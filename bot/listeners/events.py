@@ -7,6 +7,7 @@ from collections import OrderedDict
 from slack_bolt.async_app import AsyncApp
 
 from bot.services.registry import Services
+from bot.slack import blocks as bk
 
 SEEN_MAX = 5000
 
@@ -48,10 +49,11 @@ def register(app: AsyncApp, svc: Services) -> None:
         if item.get("type") == "message" and item.get("channel") and item.get("ts"):
             await svc.capture.on_reaction(item["channel"], item["ts"], event.get("reaction", ""), event.get("user"))
 
-    @app.event("pin_removed")
-    async def pin_removed() -> None:
-        return None
-
-    @app.event("reaction_removed")
-    async def reaction_removed() -> None:
-        return None
+    @app.event("app_home_opened")
+    async def home_opened(event) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        incidents = await svc.incidents.list_open()
+        rows = [(i.reference, "private incident" if i.private else i.title, svc.incidents.label(i.severity), i.status,
+                 i.channel_id) for i in incidents]
+        await svc.deps.gateway.call("views.publish", user_id=event["user"], view=bk.home_view(rows))

@@ -231,3 +231,16 @@ def action_items_blocks(items: Sequence[tuple[int, str, str | None, bool]]) -> l
             b["accessory"] = button("Mark done", ids.ACTION_DONE, str(item_id))
         blocks.append(b)
     return blocks
+
+
+def home_view(open_incidents: Sequence[tuple[str, str, str, str, str | None]]) -> dict:
+    """App Home: open incidents (reference, title, severity label, status, channel) and how to declare."""
+    blocks: list[dict] = [{"type": "header", "text": plain("Tocsin", HEADER_MAX)},
+                          section("Declare with `/incident` (a form) or `/incident declare <sev> <title>`. "
+                                  "`/incident help` lists every sub-command.")]
+    if not open_incidents:
+        blocks.append(section(":sunny: No open incidents."))
+    for ref, title, label, status, channel in open_incidents[:90]:
+        where = f"<#{channel}>" if channel else "_no channel_"
+        blocks.append(section(f"*{ref}* {escape(title)}\n{escape(label)} · {status_text(status)} · {where}"))
+    return {"type": "home", "blocks": blocks[:100]}

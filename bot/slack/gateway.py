@@ -75,7 +75,7 @@ class SlackGateway:
 
     async def _api(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         json_methods = {"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "views.update",
-                        "views.push", "conversations.canvases.create", "canvases.edit", "files.completeUploadExternal"}
+                        "views.push", "views.publish", "conversations.canvases.create", "canvases.edit", "files.completeUploadExternal"}
         if method in json_methods:
             resp = await self.client.api_call(method, json=params)
         else:

@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from bot.core.metrics import (IncidentTimes, Stats, compute_stats, format_duration, format_stats, format_utc,
-                              time_to_acknowledge, time_to_ic, time_to_resolve)
+from bot.core.metrics import (IncidentTimes, Stats, compute_stats, format_stats, format_utc, time_to_acknowledge,
+                              time_to_ic, time_to_resolve)
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
@@ -119,15 +119,6 @@ def test_format_stats_without_acknowledgements_or_resolutions() -> None:
 def test_period_that_is_not_whole_days() -> None:
     text = format_stats(compute_stats([], NOW, 36 * H, ORDER), LABELS)
     assert text.startswith("*Incidents over the last 1d 12h*")
-
-
-@pytest.mark.parametrize(("delta", "expected"), [
-    (dt.timedelta(0), "0s"), (dt.timedelta(milliseconds=500), "0s"), (dt.timedelta(seconds=45), "45s"),
-    (M + dt.timedelta(seconds=5), "1m 5s"), (H + 5 * M, "1h 5m"), (H + 5 * M + dt.timedelta(seconds=30), "1h 5m"),
-    (2 * H, "2h"), (D + H, "1d 1h"), (3 * D + M, "3d"), (-(M + dt.timedelta(seconds=5)), "-1m 5s"),
-])
-def test_format_duration(delta: dt.timedelta, expected: str) -> None:
-    assert format_duration(delta) == expected
 
 
 def test_format_utc_converts_to_utc() -> None:

@@ -287,7 +287,8 @@ def test_mentions_to_names() -> None:
 
 
 def test_strip_markup_keeps_labels_only() -> None:
-    assert strip_markup("<@U1> fixed <#C1|ops> via <https://x|the fix> &amp; <https://y>") == " fixed ops via the fix & "
+    text = "<@U1> fixed <#C1|ops> via <https://x|the fix> &amp; <https://y>"
+    assert strip_markup(text) == " fixed ops via the fix & "
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------
