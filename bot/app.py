@@ -5,6 +5,7 @@ announce channel, resolving the config's users, re-arming timers) and opens the 
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -95,16 +96,28 @@ class Tocsin:
                     except SlackCallFailed as exc:
                         log.error("notify channel #%s: %s", ch, exc.error)
 
+    async def _drain(self, timeout: float) -> None:
+        # Bolt runs each listener in its own task after the ack; wait for those, so nothing is cut off mid-change.
+        current = asyncio.current_task()
+        pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()
+                   and "run_ack_function_asynchronously" in repr(t.get_coro())]
+        if pending:
+            done, still = await asyncio.wait(pending, timeout=timeout)
+            if still:
+                log.warning("%d listener tasks still running at shutdown", len(still))
+
     async def start(self) -> None:
         await self.prepare()
         self.socket_handler = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
         await self.socket_handler.connect_async()
         log.info("Socket Mode connected; Tocsin is running")
 
-    async def stop(self) -> None:
+    async def stop(self, drain_timeout: float = 10.0) -> None:
+        """Stop taking events, let the work already acknowledged finish, then close the scheduler and database."""
         if self.socket_handler is not None:
             await self.socket_handler.close_async()
             self.socket_handler = None
+        await self._drain(drain_timeout)
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.services.capture.drain()
@@ -139,7 +152,7 @@ async def build_app(settings: Settings, *, config: Config | None = None, clock: 
     services = Services(deps=deps, incidents=incidents, paging=paging, oncall=oncall, reminders=reminders,
                         updates=updates, actions=actions, capture=capture, postmortems=postmortems)
 
-    app = AsyncApp(client=client, token_verification_enabled=False, process_before_response=False,
+    app = AsyncApp(client=client, process_before_response=False,
                    raise_error_for_unhandled_request=False)
     command_listeners.register(app, services)
     action_listeners.register(app, services)

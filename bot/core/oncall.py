@@ -237,7 +237,7 @@ def localize(naive: dt.datetime, tz: str) -> dt.datetime:
     """
     if naive.tzinfo is not None:
         raise ValueError(f"localize takes a naive wall time, got aware {naive!r}")
-    return naive.replace(tzinfo=_zone(tz), fold=1).astimezone(UTC)
+    return naive.replace(tzinfo=_zone(tz), fold=0).astimezone(UTC)
 
 
 def _offset_segments(zone: ZoneInfo, u0: dt.datetime, u1: dt.datetime) -> list[tuple[dt.datetime, dt.datetime, dt.timedelta]]:

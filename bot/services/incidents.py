@@ -289,11 +289,13 @@ class IncidentService:
 
     # ---- status and severity -------------------------------------------------------------------------------
     async def change_status(self, incident_id: int, target: str, actor: str, *, resolution: str | None = None,
-                            impact: str | None = None, cause: str | None = None, note_kind: str = "status_changed") -> Incident:
+                            impact: str | None = None, cause: str | None = None, reopen: bool = False) -> Incident:
         target = target.strip().lower()
         now = self.d.clock.now()
         async with self.d.db.write() as s:
             inc = await s.get(Incident, incident_id)
+            if inc.status == "resolved" and target != "resolved" and not reopen:
+                raise UserFacingError(f"{inc.reference} is resolved. Use `/incident reopen` to bring it back.")
             try:
                 lifecycle.check_transition(inc.status, target)
             except lifecycle.TransitionError as exc:
@@ -317,7 +319,7 @@ class IncidentService:
                 kind = "reopened"
                 text = f"<@{actor}> reopened the incident (now {target})"
             else:
-                kind = note_kind
+                kind = "status_changed"
                 text = f"<@{actor}> changed status from {previous} to {target}"
             repo.add_event(s, inc.id, now, kind, actor, text, details)
             if self.reminders:
@@ -368,7 +370,7 @@ class IncidentService:
         inc = await self.get(incident_id)
         if inc.status != "resolved":
             raise UserFacingError(f"{inc.reference} is not resolved (it is {inc.status}); there is nothing to reopen.")
-        return await self.change_status(incident_id, "investigating", actor)
+        return await self.change_status(incident_id, "investigating", actor, reopen=True)
 
     # ---- notes and timeline --------------------------------------------------------------------------------
     async def add_note(self, incident_id: int, actor: str, text: str) -> None:

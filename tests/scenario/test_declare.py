@@ -1,0 +1,99 @@
+"""Declaring an incident: one line and the modal, the channel, topic, purpose, card, pin, announcement."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from storage.models import Incident, TimelineEvent
+from tests.scenario.harness import ALICE, BOB, all_text
+
+NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+async def card_of(slack, channel_id):
+    return await slack.wait_for(lambda: next((m for m in slack.messages(channel_id) if m.blocks and
+                                              any(b.get("type") == "header" for b in m.blocks)), None))
+
+
+async def test_one_line_declare_creates_channel_card_topic_and_announcement(slack, bot):
+    ack = await slack.slash_command(ALICE, slack.ids["general"], "declare sev2 Checkout latency spike")
+    assert ack.latency < 3
+    assert "Declaring" in (ack.payload or {}).get("text", "")
+    ch = await slack.wait_for(lambda: slack.channel_by_name("inc-2026-001-checkout-latency-spike"))
+    assert not ch.is_private
+    card = await card_of(slack, ch.id)
+    text = all_text([card])
+    for piece in ("INC-2026-001", "Checkout latency spike", "SEV2 - Major", "Investigating", f"<@{ALICE}>"):
+        assert piece in text
+    buttons = [e["text"]["text"] for b in card.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert buttons[:2] == ["Take IC", "Join as SME"]
+    await slack.wait_for(lambda: card.ts in ch.pins)
+    await slack.wait_for(lambda: "SEV2 - Major" in (ch.topic or "") and "Investigating" in ch.topic)
+    assert "no IC" in ch.topic
+    assert "INC-2026-001" in (ch.purpose or "")
+    assert ALICE in ch.members
+    announce = await slack.wait_for(lambda: [m for m in slack.messages(slack.ids["incidents"]) if ch.id in all_text([m])])
+    assert "Checkout latency spike" in all_text(announce)
+    done = await slack.wait_for(lambda: [e for e in slack.ephemerals(ALICE) if "declared" in (e.text or "")])
+    assert f"<#{ch.id}>" in done[-1].text
+    async with bot.tocsin.deps.db.read() as s:
+        inc = (await s.execute(select(Incident))).scalar_one()
+        assert inc.channel_id == ch.id and inc.card_ts == card.ts and inc.setup_state == "ready"
+        assert inc.declared_at.tzinfo is not None
+        kinds = [e.kind for e in (await s.execute(select(TimelineEvent))).scalars()]
+    assert kinds == ["declared"]
+
+
+async def test_numbers_never_repeat_and_taken_names_get_the_next_free_one(slack, bot):
+    slack.add_channel("inc-2026-002-db-down")  # someone made this by hand
+    await slack.slash_command(ALICE, slack.ids["general"], "declare sev3 First")
+    await slack.wait_for(lambda: slack.channel_by_name("inc-2026-001-first"))
+    await slack.slash_command(ALICE, slack.ids["general"], "declare sev3 DB down")
+    ch = await slack.wait_for(lambda: slack.channel_by_name("inc-2026-002-db-down-2"))
+    await card_of(slack, ch.id)
+
+
+async def test_title_is_slugged_decoded_and_bounded(slack, bot):
+    title = "Café &amp; Crème: paiements KO 🔥🔥 " + "very long words " * 20
+    await slack.slash_command(ALICE, slack.ids["general"], f"declare sev1 {title}")
+    ch = await slack.wait_for(lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-2026-001")), None))
+    assert ch.name.startswith("inc-2026-001-cafe-creme-paiements-ko")
+    assert len(ch.name) <= 80 and NAME.match(ch.name)
+    card = await card_of(slack, ch.id)
+    assert "Café &amp; Crème" in all_text([card])
+
+
+async def test_private_incident_gets_private_channel_and_discreet_announcement(slack, bot):
+    view_ack = await slack.slash_command(ALICE, slack.ids["general"], "")
+    view = (await slack.wait_for(lambda: slack.open_views(ALICE)))[-1]
+    assert view.callback_id == "tocsin_declare"
+    await slack.submit_view(ALICE, view.id, {"title": {"title": "Secret breach"}, "severity": {"severity": "sev1"},
+                                             "summary": {"summary": "Tokens leaked"}, "private": {"private": ["private"]}})
+    ch = await slack.wait_for(lambda: slack.channel_by_name("inc-2026-001-secret-breach"))
+    assert ch.is_private
+    await slack.wait_for(lambda: ALICE in ch.members)
+    card = await card_of(slack, ch.id)
+    assert "Tokens leaked" in all_text([card])
+    msgs = await slack.wait_for(lambda: [m for m in slack.messages(slack.ids["incidents"]) if "INC-2026-001" in all_text([m])])
+    shown = all_text(msgs)
+    assert "private" in shown.lower() and "Secret breach" not in shown and ch.id not in shown
+    assert not slack.open_views(ALICE)  # a submitted modal is closed
+
+
+async def test_modal_with_empty_title_stays_open_with_an_error(slack, bot):
+    await slack.slash_command(ALICE, slack.ids["general"], "declare")
+    view = (await slack.wait_for(lambda: slack.open_views(ALICE)))[-1]
+    ack = await slack.submit_view(ALICE, view.id, {"title": {"title": "   "}, "severity": {"severity": "sev2"}})
+    assert ack.payload["response_action"] == "errors" and "title" in ack.payload["errors"]
+    assert slack.open_views(ALICE)
+    assert not [c for c in slack.channels.values() if c.name.startswith("inc-")]
+
+
+async def test_list_shows_open_incidents_with_links(slack, bot):
+    await slack.slash_command(ALICE, slack.ids["general"], "declare sev2 Checkout latency spike")
+    ch = await slack.wait_for(lambda: slack.channel_by_name("inc-2026-001-checkout-latency-spike"))
+    await card_of(slack, ch.id)
+    await slack.slash_command(BOB, slack.ids["general"], "list")
+    shown = await slack.wait_for(lambda: [e for e in slack.ephemerals(BOB) if "Open incidents" in (e.text or "")])
+    assert f"<#{ch.id}>" in shown[-1].text and "INC-2026-001" in shown[-1].text
