@@ -175,7 +175,7 @@ class PagingService:
             channel, ref = inc.channel_id, inc.reference
 
             async def tell() -> None:
-                await self._edit_pages(expired, "No response; escalated.")
+                await self._edit_pages(expired, "No response; nobody acknowledged.", late_ack=True)
                 if channel:
                     await self._post(channel, f":rotating_light: {text} Page someone by hand with `/incident page`.")
                 log.warning("incident event=escalation_exhausted ref=%s", ref)
@@ -183,7 +183,7 @@ class PagingService:
         esc_id = esc.id
 
         async def send() -> None:
-            await self._edit_pages(expired, "No response; escalated to the next step.")
+            await self._edit_pages(expired, "No response; escalated to the next step.", late_ack=True)
             await self.send_unsent(esc_id)
         return send
 
@@ -294,13 +294,13 @@ class PagingService:
             esc.state = "cancelled"
             await self._cancel_timers(session, esc.id)
 
-    async def _edit_pages(self, pages: list[Page], outcome: str) -> None:
+    async def _edit_pages(self, pages: list[Page], outcome: str, late_ack: bool = False) -> None:
         async def edit(p: Page) -> None:
             if not (p.dm_channel and p.ts):
                 return
             inc = await self.incidents.get(p.incident_id)
             blocks = bk.page_blocks(inc.reference, inc.title, self.d.config.severity_label(inc.severity), inc.summary,
-                                    inc.channel_id, p.id, p.via, outcome=outcome)
+                                    inc.channel_id, p.id, p.via, outcome=outcome, late_ack=late_ack)
             await self.d.gateway.update(p.dm_channel, p.ts, f"Page for {inc.reference}: {outcome}", blocks)
         await asyncio.gather(*(edit(p) for p in pages), return_exceptions=True)
 

@@ -191,8 +191,9 @@ def event_message(text: str) -> list[dict]:
 
 
 def page_blocks(reference: str, title: str, severity_label: str, summary: str | None, channel_id: str | None,
-                page_id: int, via: str, outcome: str | None = None) -> list[dict]:
-    """The page DM; once answered (by anyone) the buttons go and the outcome is shown."""
+                page_id: int, via: str, outcome: str | None = None, late_ack: bool = False) -> list[dict]:
+    """The page DM. Once answered the buttons go and the outcome is shown; a page that timed out keeps
+    Acknowledge (`late_ack`), so a responder who shows up late can still take the incident."""
     channel = f"<#{channel_id}>" if channel_id else "_channel not created yet_"
     text = f":rotating_light: *You are being paged* for *{reference}* {escape(title)}\n*Severity:* {escape(severity_label)}   *Channel:* {channel}"
     if via:
@@ -202,6 +203,9 @@ def page_blocks(reference: str, title: str, severity_label: str, summary: str | 
         blocks.append(section(f"*Summary*\n{escape(summary)}"))
     if outcome:
         blocks.append(context(outcome))
+        if late_ack:
+            blocks.append({"type": "actions", "block_id": "page_actions",
+                           "elements": [button("Acknowledge", ids.PAGE_ACK, str(page_id), "primary")]})
     else:
         blocks.append({"type": "actions", "block_id": "page_actions", "elements": [
             button("Acknowledge", ids.PAGE_ACK, str(page_id), "primary"),

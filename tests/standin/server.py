@@ -193,6 +193,7 @@ class _Conn:
         self.id = cid
         self.ws = ws
         self.hello = False
+        self.draining = False  # told to reconnect: no new envelopes go there
 
 
 class SlackStandin:
@@ -515,7 +516,7 @@ class SlackStandin:
         p = _Params(params)
         lim = self.limits.get(method)
         if lim is not None:
-            retry = lim.check(p.str("channel") or p.str("channel_id"))
+            retry = lim.check(self._limit_key(p))
             if retry is not None:
                 return {"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(retry)}
         if needed and kind == BOT and not (set(needed) & self.scopes):
@@ -524,7 +525,22 @@ class SlackStandin:
             resp = getattr(self, handler_name)(p)
         except SlackErr as e:
             resp = {"ok": False, "error": e.error, **e.extra}
+        except Exception as e:  # a stand-in bug: answer like Slack's internal_error, keep the evidence
+            import traceback
+
+            self.warnings.append(f"stand-in crashed in {method}: {traceback.format_exc()}")
+            return {"ok": False, "error": "internal_error", "standin_exception": repr(e)}, 500, {}
         return resp, 200, {}
+
+    def _limit_key(self, p: _Params) -> str | None:
+        key = p.str("channel") or p.str("channel_id")
+        if key and key not in self.channels:
+            ch = self.channel_by_name(key)
+            if ch is not None:
+                return ch.id
+            if key in self._ims:
+                return self._ims[key]
+        return key
 
     def _missing_scope(self, needed: str) -> dict:
         return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(sorted(self.scopes))}
@@ -1599,7 +1615,7 @@ class SlackStandin:
 
     @property
     def connected(self) -> bool:
-        return any(c.hello and not c.ws.closed for c in self._conns)
+        return any(c.hello and not c.draining and not c.ws.closed for c in self._conns)
 
     async def wait_connected(self, timeout: float = 5.0) -> None:
         await self.wait_for(lambda: self.connected, timeout=timeout, what="a Socket Mode client connected")
@@ -1608,10 +1624,11 @@ class SlackStandin:
         """Send Slack's ``disconnect`` message to every connection (the client reconnects)."""
         for c in list(self._conns):
             if not c.ws.closed:
+                c.draining = True
                 await c.ws.send_str(json.dumps({"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-standin"}}))
 
     def _pick_conn(self) -> _Conn:
-        live = [c for c in self._conns if c.hello and not c.ws.closed]
+        live = [c for c in self._conns if c.hello and not c.draining and not c.ws.closed]
         if not live:
             raise StandinError("no Socket Mode client is connected (start the AsyncSocketModeHandler first)")
         return live[next(self._rr) % len(live)]
