@@ -206,6 +206,7 @@ async def run(args: argparse.Namespace) -> dict:
             return out
 
         single = block(singles, singles_calls)
+        single["card_ms_each"] = [round(p.card_ms, 1) if p.card_ms is not None else None for p in singles]
         single["calls_by_method"] = dict(Counter(c.method for c in singles_calls))
         burst_block = block(burst, burst_calls)
         burst_block["all_acks_ms"] = round(acks_all_ms, 1)

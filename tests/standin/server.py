@@ -248,6 +248,7 @@ class SlackStandin:
 
         self._view_stacks: dict[str, list[str]] = {}
         self._ims: dict[str, str] = {}
+        self._edited_ts: dict[tuple[str, str], str] = {}
         self._triggers: dict[str, _Trigger] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._tickets: dict[str, bool] = {}
@@ -709,7 +710,7 @@ class SlackStandin:
         if m.thread_ts:
             d["thread_ts"] = m.thread_ts
         if m.edited:
-            d["edited"] = {"user": m.user, "ts": self._next_ts()}
+            d["edited"] = {"user": m.user, "ts": self._edited_ts.get((m.channel, m.ts), m.ts)}
         if m.files:
             d["files"] = [self._file_json(f) for f in self.files if f.id in m.files]
             d["upload"] = True
@@ -868,6 +869,7 @@ class SlackStandin:
                 "so the visible message did not change (pass blocks=[] to drop them)"
             )
         m.edited = True
+        self._edited_ts[(ch.id, m.ts)] = self._next_ts()
         m.history.append((m.text, m.blocks))
         return {"ok": True, "channel": ch.id, "ts": m.ts, "text": m.text, "message": self._message_json(m)}
 
@@ -2188,12 +2190,12 @@ class SlackStandin:
             event["inviter"] = inviter
         self._emit("member_joined_channel", ch, event, True)
 
-    def _emit_message_event(self, ch: Channel, m: Message) -> None:
+    def _emit_message_event(self, ch: Channel, m: Message, *, background: bool = True) -> Any:
         sub = "message.im" if ch.is_im else ("message.groups" if ch.is_private else "message.channels")
         event = self._message_json(m)
         event["channel"] = ch.id
         event["channel_type"] = "im" if ch.is_im else ("group" if ch.is_private else "channel")
-        self._emit(sub, ch, event, True)
+        return self._emit(sub, ch, event, background)
 
     async def pin_message(self, user_id: str, channel_id: str, ts: str) -> Ack | None:
         self._require_user(user_id)
@@ -2225,11 +2227,23 @@ class SlackStandin:
         return await coro if coro is not None else None
 
     async def post_message(self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None) -> Message:
-        """A user writes a message in a channel (message.* event delivered if subscribed; not awaited)."""
+        """A user writes a message in a channel.
+
+        Delivers (and waits for the acks of) the ``message.*`` event and, when the text
+        mentions the bot, ``app_mention`` -- each only if the app is subscribed to it.
+        """
         self._require_user(user_id)
         ch = self._require_channel_for_user(user_id, channel_id)
         m = self._store_message(ch, user_id, text, None, thread_ts)
-        self._emit_message_event(ch, m)
+        pending = [self._emit_message_event(ch, m, background=False)]
+        if f"<@{self.bot_user_id}>" in text:
+            event = {"type": "app_mention", "user": user_id, "text": text, "ts": m.ts, "channel": ch.id, "team": self.team_id}
+            if thread_ts:
+                event["thread_ts"] = thread_ts
+            pending.append(self._emit("app_mention", ch, event, False))
+        for coro in pending:
+            if coro is not None:
+                await coro
         return m
 
 

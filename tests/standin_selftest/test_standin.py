@@ -518,3 +518,20 @@ async def test_reconnect_and_ping_pong(standin):
         assert (await standin.slash_command(ALICE, cid, "")).payload == {"text": "pong"}
     finally:
         await handler.close_async()
+
+
+async def test_user_message_mention(standin, bolt):
+    cid = standin.add_channel("inc-5", members=[ALICE], bot_member=True)
+    got = []
+
+    @bolt.event("app_mention")
+    async def on_mention(event):
+        got.append(event["text"])
+
+    await standin.post_message(ALICE, cid, f"<@{standin.bot_user_id}> status?")
+    assert got == []  # not subscribed (and no app_mentions:read): nothing delivered
+    standin.event_subscriptions.add("app_mention")
+    standin.scopes.add("app_mentions:read")
+    await standin.post_message(ALICE, cid, f"<@{standin.bot_user_id}> status?")
+    await standin.wait_for(lambda: got)
+    assert [m.user for m in standin.messages(cid)] == [ALICE, ALICE]
