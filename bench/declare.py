@@ -28,8 +28,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
+import itertools
+import re
 import statistics
 import sys
 import tempfile
@@ -46,6 +49,8 @@ from tests.scenario.harness import ALICE, make_standin, populate, start_bot  # n
 
 TARGET_ROUND_TRIPS = 2.2
 POLL = 0.001
+NOT_WEB_API = {"response_url", "upload"}  # the stand-in logs these HTTP endpoints in `calls` too
+DECLARED_IN = re.compile(r"declared: <#([A-Z0-9]+)>")
 
 
 def pct(values: list[float], p: float) -> float | None:
@@ -80,24 +85,12 @@ class Probe:
         self.channel = None
         self.card = None
         self.card_call = None
-        self.done = False  # the bot's final "declared" reply arrived
+        self.done = False  # the bot's final ":white_check_mark: … declared: <#channel>" reply arrived
 
     async def send(self, slack, channel_id: str) -> None:
         self.t0_mono = time.monotonic()
         self.t0_wall = time.time()
         self.ack = await slack.slash_command(ALICE, channel_id, f"declare sev2 {self.title}")
-
-    def poll(self, slack) -> bool:
-        """Update what is known; True once the card exists."""
-        if self.channel is None:
-            self.channel = next((c for c in slack.channels.values()
-                                 if not c.is_im and c.name.endswith("-" + self.slug)), None)
-        if self.channel is not None and self.card is None:
-            self.card = next((m for m in self.channel.messages if is_card(m)), None)
-        if self.card is not None and not self.done:
-            self.done = any(self.channel.id in (e.text or "") and "declared" in (e.text or "")
-                            for e in slack.ephemerals(ALICE))
-        return self.card is not None
 
     def find_card_call(self, slack) -> None:
         if self.card is None:
@@ -118,6 +111,70 @@ class Probe:
         return None if self.card_call is None else (self.card_call.at - self.t0_mono) * 1000
 
 
+class GcPauses:
+    """Full (generation 2) garbage collections longer than 5 ms: they stop the one event loop that the bot and the
+    stand-in share, so they show up as outliers in the figures."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        elif info.get("generation") == 2:
+            ms = (time.perf_counter() - self._start) * 1000
+            if ms > 5:
+                self.pauses.append(round(ms, 1))
+
+    def take(self) -> list[float]:
+        out, self.pauses = self.pauses, []
+        return out
+
+
+class Watcher:
+    """Finds each probe's channel, card and final reply by scanning only what the stand-in added since the last
+    look, so a 1 ms poll costs the event loop (shared with the bot and the stand-in) next to nothing."""
+
+    def __init__(self, slack) -> None:
+        self.slack = slack
+        self.by_slug: dict[str, object] = {}
+        self.done_channels: set[str] = set()
+        self._channels_seen = 0
+        self._ephemerals_seen = 0
+
+    def _index(self) -> None:
+        chans = self.slack.channels
+        if len(chans) > self._channels_seen:
+            for ch in itertools.islice(chans.values(), self._channels_seen, None):
+                if not ch.is_im:
+                    # names are inc-<year>-<number>-<slug>; titles are distinct, so the slug is the key
+                    parts = ch.name.split("-", 3)
+                    if len(parts) == 4:
+                        self.by_slug.setdefault(parts[3], ch)
+            self._channels_seen = len(chans)
+        log = self.slack.ephemeral_log
+        if len(log) > self._ephemerals_seen:
+            for e in log[self._ephemerals_seen:]:
+                if "declared" in (e.text or ""):
+                    self.done_channels.update(DECLARED_IN.findall(e.text))
+            self._ephemerals_seen = len(log)
+
+    def poll(self, probes: list[Probe], *, need_done: bool) -> bool:
+        """Update the probes; True once every one has its card (and its final reply, if need_done)."""
+        self._index()
+        ready = True
+        for p in probes:
+            if p.channel is None:
+                p.channel = self.by_slug.get(p.slug)
+            if p.channel is not None and p.card is None:
+                p.card = next((m for m in p.channel.messages if is_card(m)), None)
+            if p.channel is not None and not p.done:
+                p.done = p.channel.id in self.done_channels
+            ready = ready and p.card is not None and (p.done or not need_done)
+        return ready
+
+
 async def wait_until(pred, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while not pred():
@@ -134,8 +191,8 @@ def trace_of(slack, probe: Probe, latency: float, first_call: int, last_call: in
         sent = (c.at - probe.t0_mono) * 1000
         calls.append({"method": c.method, "sent_ms": round(sent, 1), "answered_ms": round(sent + latency * 1000, 1),
                       "ok": c.ok, **({"channel": c.params.get("channel")} if c.params.get("channel") else {})})
-    return {"title": probe.title, "ack_ms": round(probe.ack_ms or -1, 1), "card_ms": round(probe.card_ms or -1, 1),
-            "calls": calls}
+    return {"title": probe.title, "ack_ms": round(probe.ack_ms or -1, 1), "card_stored_ms": round(probe.card_ms or -1, 1),
+            "card_call_sent_ms": round(probe.card_call_sent_ms or -1, 1), "calls": calls}
 
 
 async def run(args: argparse.Namespace) -> dict:
@@ -143,12 +200,16 @@ async def run(args: argparse.Namespace) -> dict:
     slack = make_standin(latency=latency)
     await slack.start()
     bot = None
+    gc_pauses = GcPauses()
     tmp = tempfile.TemporaryDirectory(prefix="tocsin-bench-")
     try:
         ids = populate(slack)
         origin = ids["general"]
         bot = await start_bot(slack, Path(tmp.name) / "tocsin.db")
         startup_calls = len(slack.calls)
+        watch = Watcher(slack)
+        gc.callbacks.append(gc_pauses)
+        gc_pauses.take()
 
         # ---- singles (plus warm-up declarations that are reported but not counted) -------------------------
         singles: list[Probe] = []
@@ -160,13 +221,14 @@ async def run(args: argparse.Namespace) -> dict:
             probe = Probe(f"Bench {'warmup' if warm else 'single'} {i:03d}")
             first_call = len(slack.calls)
             await probe.send(slack, origin)
-            if not await wait_until(lambda: probe.poll(slack) and probe.done, args.timeout):
+            if not await wait_until(lambda: watch.poll([probe], need_done=True), args.timeout):
                 failures.append(f"{probe.title}: card={'yes' if probe.card else 'no'} done={probe.done}")
             probe.find_card_call(slack)
             (warmups if warm else singles).append(probe)
             if not warm and trace is None and args.trace:
                 trace = trace_of(slack, probe, latency, first_call, len(slack.calls))
         singles_calls = slack.calls[startup_calls:]
+        gc_singles = gc_pauses.take()
 
         # ---- burst -----------------------------------------------------------------------------------------
         burst_first_call = len(slack.calls)
@@ -174,13 +236,14 @@ async def run(args: argparse.Namespace) -> dict:
         b0_wall, b0_mono = time.time(), time.monotonic()
         await asyncio.gather(*(p.send(slack, origin) for p in burst))
         acks_all_ms = (time.monotonic() - b0_mono) * 1000
-        all_cards = await wait_until(lambda: all([p.poll(slack) for p in burst]), args.timeout * 3)
-        await wait_until(lambda: all([p.poll(slack) and p.done for p in burst]), args.timeout * 3)
+        all_cards = await wait_until(lambda: watch.poll(burst, need_done=False), args.timeout * 3)
+        await wait_until(lambda: watch.poll(burst, need_done=True), args.timeout * 3)
         for p in burst:
             p.find_card_call(slack)
             if p.card is None or not p.done:
                 failures.append(f"{p.title}: card={'yes' if p.card else 'no'} done={p.done}")
         burst_calls = slack.calls[burst_first_call:]
+        gc_burst = gc_pauses.take()
         all_cards_ms = (max(float(p.card.ts) for p in burst if p.card) - b0_wall) * 1000 if any(
             p.card for p in burst) else None
 
@@ -188,6 +251,7 @@ async def run(args: argparse.Namespace) -> dict:
         def block(probes: list[Probe], calls) -> dict:
             card = [p.card_ms for p in probes if p.card_ms is not None]
             sent = [p.card_call_sent_ms for p in probes if p.card_call_sent_ms is not None]
+            api = [c for c in calls if c.method not in NOT_WEB_API]
             out = {
                 "n": len(probes),
                 "ack_ms": summary([p.ack_ms for p in probes if p.ack_ms is not None]),
@@ -197,8 +261,9 @@ async def run(args: argparse.Namespace) -> dict:
                 "card_round_trips_p50": round(statistics.median(card) / (latency * 1000), 2) if card and latency else None,
                 "card_round_trips_p95": round(pct(card, 95) / (latency * 1000), 2) if card and latency else None,
                 "cards_missing": sum(1 for p in probes if p.card is None),
-                "web_api_calls": len(calls),
-                "web_api_calls_per_declaration": round(len(calls) / len(probes), 1) if probes else None,
+                "web_api_calls": len(api),
+                "web_api_calls_per_declaration": round(len(api) / len(probes), 1) if probes else None,
+                "response_url_posts": len(calls) - len(api),
                 "ratelimited_calls": sum(1 for c in calls if c.http_status == 429 or c.error == "ratelimited"),
                 "failed_calls": dict(Counter(f"{c.method}:{c.error}" for c in calls
                                              if not c.ok and c.error != "ratelimited")),
@@ -207,12 +272,14 @@ async def run(args: argparse.Namespace) -> dict:
 
         single = block(singles, singles_calls)
         single["card_ms_each"] = [round(p.card_ms, 1) if p.card_ms is not None else None for p in singles]
-        single["calls_by_method"] = dict(Counter(c.method for c in singles_calls))
+        single["calls_by_method"] = dict(Counter(c.method for c in singles_calls if c.method not in NOT_WEB_API))
+        single["gc_pauses_over_5ms"] = gc_singles
         burst_block = block(burst, burst_calls)
         burst_block["all_acks_ms"] = round(acks_all_ms, 1)
         burst_block["all_cards_ms"] = round(all_cards_ms, 1) if all_cards_ms is not None else None
         burst_block["all_cards_round_trips"] = round(all_cards_ms / (latency * 1000), 2) if all_cards_ms and latency else None
         burst_block["all_cards_within_timeout"] = all_cards
+        burst_block["gc_pauses_over_5ms"] = gc_burst
 
         target_ms = round(TARGET_ROUND_TRIPS * latency * 1000, 1)
         p50 = single["card_ms"].get("p50")
@@ -224,7 +291,8 @@ async def run(args: argparse.Namespace) -> dict:
             "burst": burst_block,
             "target_card_ms": target_ms,
             "target_round_trips": TARGET_ROUND_TRIPS,
-            "meets_target": p50 is not None and p50 <= target_ms,
+            "meets_target": p50 is not None and p50 <= target_ms,  # single.card_ms.p50 against the target
+            "meets_target_p95": single["card_ms"].get("p95") is not None and single["card_ms"]["p95"] <= target_ms,
             "failures": failures,
             "standin_warnings": list(slack.warnings),
         }
@@ -239,6 +307,8 @@ async def run(args: argparse.Namespace) -> dict:
                 print(f"bench: bot.stop failed: {exc!r}", file=sys.stderr)
         await slack.stop()
         tmp.cleanup()
+        if gc_pauses in gc.callbacks:
+            gc.callbacks.remove(gc_pauses)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,14 @@ class ConfigError(Exception):
     """A config problem an operator can fix; the message names the key path and line."""
 
 
+class _ReferenceErrors(ValueError):
+    """Dangling references, each with the key path it was found at, so the error can name its line."""
+
+    def __init__(self, problems: list[tuple[tuple[Any, ...], str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{'.'.join(str(p) for p in loc)}: {msg}" for loc, msg in problems))
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -112,6 +120,13 @@ class OverrideConfig(_Strict):
     user: str
     start: dt.datetime
     end: dt.datetime
+
+    @field_validator("start", "end")
+    @classmethod
+    def _naive(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is not None:
+            raise ValueError("override times are local to the schedule's time_zone; give them without an offset")
+        return value
 
     @model_validator(mode="after")
     def _order(self) -> "OverrideConfig":
@@ -209,22 +224,23 @@ class Config(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> "Config":
-        problems: list[str] = []
+        problems: list[tuple[tuple[Any, ...], str]] = []
         if self.default_team and self.default_team not in self.teams:
-            problems.append(f"default_team: no team {self.default_team!r} under teams")
+            problems.append((("default_team",), f"no team {self.default_team!r} under teams"))
         for name, team in self.teams.items():
             if team.escalation_policy and team.escalation_policy not in self.escalation_policies:
-                problems.append(f"teams.{name}.escalation_policy: no policy {team.escalation_policy!r} under escalation_policies")
+                problems.append((("teams", name, "escalation_policy"),
+                                 f"no policy {team.escalation_policy!r} under escalation_policies"))
         for pname, policy in self.escalation_policies.items():
             for i, step in enumerate(policy.steps):
                 for j, target in enumerate(step.targets):
-                    where = f"escalation_policies.{pname}.steps.{i}.targets.{j}"
+                    where = ("escalation_policies", pname, "steps", i, "targets", j)
                     if target.schedule and target.schedule not in self.schedules:
-                        problems.append(f"{where}.schedule: no schedule {target.schedule!r} under schedules")
+                        problems.append((where + ("schedule",), f"no schedule {target.schedule!r} under schedules"))
                     if target.team and target.team not in self.teams:
-                        problems.append(f"{where}.team: no team {target.team!r} under teams")
+                        problems.append((where + ("team",), f"no team {target.team!r} under teams"))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise _ReferenceErrors(problems)
         return self
 
     # --- helpers used by services (pure) ---
@@ -279,8 +295,15 @@ def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
 
 def _format_errors(err: ValidationError, root: yaml.Node | None, source: str) -> str:
     lines = []
+    items = []
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        cause = (e.get("ctx") or {}).get("error")
+        if isinstance(cause, _ReferenceErrors):  # one error per dangling reference, each at its own key
+            items += [(loc + where, {**e, "msg": msg}) for where, msg in cause.problems]
+        else:
+            items.append((loc, e))
+    for loc, e in items:
         path = ".".join(str(p) for p in loc) or "(top level)"
         line = _line_of(root, loc)
         where = f"{source}, line {line}" if line else source

@@ -25,13 +25,18 @@ USERS = {ALICE: ("alice", "alice@company.com"), BOB: ("bob", "bob@company.com"),
          DAVE: ("dave", "dave@company.com"), ERIN: ("erin", "erin@company.com")}
 
 
+def _manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
 def manifest_scopes() -> set[str]:
-    return set(yaml.safe_load((ROOT / "manifest.yml").read_text())["oauth_config"]["scopes"]["bot"])
+    return set(_manifest()["oauth_config"]["scopes"]["bot"])
 
 
 def make_standin(**kwargs) -> SlackStandin:
-    slack = SlackStandin(scopes=manifest_scopes(), **kwargs)
-    return slack
+    """A stand-in granting exactly the manifest's scopes and delivering exactly its events."""
+    events = set(_manifest()["settings"]["event_subscriptions"]["bot_events"])
+    return SlackStandin(scopes=manifest_scopes(), event_subscriptions=events, **kwargs)
 
 
 def populate(slack: SlackStandin) -> dict[str, str]:
@@ -68,7 +73,11 @@ async def start_bot(slack: SlackStandin, db_path: Path, config_text: str = "", *
     clock = clock or FakeClock(START)
     tocsin = await build_app(settings, config=parse_config(config_text or "{}", "test.yml"), clock=clock,
                              auto_wake=False, rate_limit_retries=rate_limit_retries)
-    await tocsin.start()
+    try:
+        await tocsin.start()
+    except BaseException:
+        await tocsin.stop()
+        raise
     await slack.wait_connected()
     return Bot(tocsin=tocsin, clock=clock, slack=slack)
 

@@ -218,6 +218,7 @@ class SlackStandin:
         self.team_domain = "standin"
         self.scopes: set[str] = set(DEFAULT_SCOPES if scopes is None else scopes)
         self.canvases_enabled = canvases_enabled
+        self.home_views: dict[str, dict] = {}
         # what conversations.canvases.create answers when canvases are unavailable to the
         # workspace's plan (documented error of that method)
         self.canvas_disabled_error = "team_tier_cannot_create_channel_canvases"
@@ -1310,6 +1311,19 @@ class SlackStandin:
         self._replace_view(v, view)
         return {"ok": True, "view": self._view_json(v)}
 
+    def m_views_publish(self, p: _Params) -> dict:
+        """App Home: one published home view per user (needs no scope, only a user who exists)."""
+        view = self._view_arg(p)
+        uid = p.str("user_id")
+        if not uid:
+            raise SlackErr("invalid_arguments", response_metadata={"messages": ["[ERROR] missing required field: user_id"]})
+        if uid not in self.users:
+            raise SlackErr("user_not_found")
+        if view.get("type") != "home":
+            raise SlackErr("invalid_arguments", response_metadata={"messages": ["[ERROR] views.publish needs type home"]})
+        self.home_views[uid] = view
+        return {"ok": True, "view": {"id": self._new_id("V"), "type": "home", "blocks": view.get("blocks", [])}}
+
     # ---- files
     def m_files_getUploadURLExternal(self, p: _Params) -> dict:
         filename = p.str("filename")
@@ -2098,7 +2112,7 @@ class SlackStandin:
         return await self._deliver("interactive", payload)
 
     # ---- events
-    def _event_callback(self, event: dict) -> dict:
+    def _event_callback(self, event: dict, event_id: str | None = None) -> dict:
         event = dict(event)
         event.setdefault("event_ts", self._next_ts())
         return {
@@ -2109,7 +2123,7 @@ class SlackStandin:
             "api_app_id": self.app_id,
             "event": event,
             "type": "event_callback",
-            "event_id": f"Ev{0x10000000 + self._next('event'):X}",
+            "event_id": event_id or f"Ev{0x10000000 + self._next('event'):X}",
             "event_time": int(time.time()),
             "authorizations": [
                 {
@@ -2124,9 +2138,10 @@ class SlackStandin:
             "event_context": f"4-{uuid.uuid4().hex}",
         }
 
-    async def send_event(self, event: dict, *, retry_attempt: int = 0) -> Ack:
-        """Deliver an Events API event; unacked deliveries are retried like Slack does."""
-        payload = self._event_callback(event)
+    async def send_event(self, event: dict, *, retry_attempt: int = 0, event_id: str | None = None) -> Ack:
+        """Deliver an Events API event; unacked deliveries are retried like Slack does (same event_id).
+        Pass `event_id` to replay a delivery Slack already made, as its redelivery would."""
+        payload = self._event_callback(event, event_id)
         attempt = retry_attempt
         while True:
             ack = await self._deliver(
@@ -2297,6 +2312,7 @@ METHODS: dict[str, tuple[str, list[str] | None, str]] = {
     "views.open": ("m_views_open", None, BOT),
     "views.push": ("m_views_push", None, BOT),
     "views.update": ("m_views_update", None, BOT),
+    "views.publish": ("m_views_publish", None, BOT),
     "files.getUploadURLExternal": ("m_files_getUploadURLExternal", ["files:write"], BOT),
     "files.completeUploadExternal": ("m_files_completeUploadExternal", ["files:write"], BOT),
     "conversations.canvases.create": ("m_conversations_canvases_create", ["canvases:write"], BOT),
