@@ -301,6 +301,8 @@ def _format_errors(err: ValidationError, root: yaml.Node | None, source: str) ->
         cause = (e.get("ctx") or {}).get("error")
         if isinstance(cause, _ReferenceErrors):  # one error per dangling reference, each at its own key
             items += [(loc + where, {**e, "msg": msg}) for where, msg in cause.problems]
+        elif e["type"] == "too_short" and isinstance(e["input"], (list, tuple)) and e["input"]:
+            continue  # not empty: entries failed and are reported themselves; "must not be empty" would mislead
         else:
             items.append((loc, e))
     for loc, e in items:

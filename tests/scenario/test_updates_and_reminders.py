@@ -60,8 +60,8 @@ async def test_update_resets_reminder_and_is_sent_everywhere(slack, bot):
     await slack.wait_for(lambda: "Rolled back v2.1" in all_text(slack.messages(ch.id)))
     await slack.wait_for(lambda: "Rolled back v2.1" in all_text(slack.messages(slack.ids["incidents"])))
     await slack.wait_for(lambda: "Rolled back v2.1" in all_text(slack.messages(slack.ids["exec"])))
-    card = next(m for m in slack.messages(ch.id) if m.blocks and m.blocks[0]["type"] == "header")
-    assert "none yet" not in all_text([card])
+    card = lambda: next(m for m in slack.messages(ch.id) if m.blocks and m.blocks[0]["type"] == "header")  # noqa: E731
+    await slack.wait_for(lambda: "none yet" not in all_text([card()]))
     await bot.advance(minutes=29)           # 49 min since declare, 29 since the update
     assert not reminders(slack, ch)
     await bot.advance(minutes=1)
