@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import logging
 import signal
 import sys
@@ -72,6 +73,7 @@ async def run_bot() -> int:
     except OSError as exc:
         await tocsin.stop()
         fail(f"cannot reach Slack at {settings.slack_api_url} ({exc}). Check SLACK_API_URL and the network.", 1)
+    gc.freeze()  # start-up objects live forever: keep them out of full collections (a 70 ms pause otherwise)
     await stop.wait()
     logging.getLogger("tocsin").info("shutting down")
     await tocsin.stop()

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -122,7 +123,8 @@ class Tocsin:
             self.scheduler.shutdown(wait=False)
         await self.services.capture.drain()
         await self.deps.db.close()
-        await self.deps.gateway.client.session.close() if self.deps.gateway.client.session else None
+        if self.deps.gateway.client.session is not None:
+            await self.deps.gateway.client.session.close()
         log.info("Tocsin stopped")
 
 
@@ -133,7 +135,9 @@ async def build_app(settings: Settings, *, config: Config | None = None, clock: 
         config = load_config(settings.config_path())
     clock = clock or SystemClock()
     db = await Database.open(settings.database_url)
-    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    # One aiohttp session for every Web API call: reused connections instead of a new one per call.
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
+                            session=aiohttp.ClientSession())
     install_retry_handlers(client, rate_limit_retries)
     gateway = SlackGateway(client)
     scheduler = AsyncIOScheduler(timezone="UTC") if auto_wake else None

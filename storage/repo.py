@@ -19,12 +19,13 @@ from storage.models import (
 async def next_number(session: AsyncSession, year: int) -> int:
     """Allocate the next incident number of `year`; write-first so SQLite takes the write lock at once."""
     name = f"incident-{year}"
-    result = await session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1))
-    if result.rowcount == 0:
+    value = (await session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+                                   .returning(Counter.value))).scalar_one_or_none()
+    if value is None:
         session.add(Counter(name=name, value=1))
         await session.flush()
         return 1
-    return (await session.execute(select(Counter.value).where(Counter.name == name))).scalar_one()
+    return value
 
 
 def add_event(session: AsyncSession, incident_id: int, at: dt.datetime, kind: str, actor: str | None, text: str,

@@ -13,7 +13,13 @@ from typing import Mapping
 
 from bot.core.durations import format_duration
 from bot.core.lifecycle import is_open
-from bot.core.metrics import IncidentTimes, format_utc, time_to_acknowledge, time_to_ic, time_to_resolve
+from bot.core.metrics import (
+    IncidentTimes,
+    format_utc,
+    time_to_acknowledge,
+    time_to_ic,
+    time_to_resolve,
+)
 from bot.core.mrkdwn import mentions_to_names
 from bot.core.naming import cut_at_word, slugify
 

@@ -10,6 +10,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from sqlalchemy import update
+
 from bot.core import lifecycle
 from bot.core.naming import channel_name
 from bot.services.context import Deps, Reply, UserFacingError, no_reply
@@ -81,7 +83,7 @@ class IncidentService:
                            f"<@{user}> declared the incident: {title} ({self.label(severity)})",
                            {"severity": severity, "private": private})
             if self.reminders:
-                await self.reminders.schedule(s, inc, now)
+                await self.reminders.schedule(s, inc, now, new=True)
             if self.paging:
                 await self.paging.start_for_declared(s, inc, now)
         self.d.timers.arm_pending()
@@ -109,24 +111,22 @@ class IncidentService:
         except SlackCallFailed as exc:
             await self._setup_failed(inc, exc, reply)
             return
-        async with self.d.db.write() as s:
-            row = await s.get(Incident, inc.id)
-            row.channel_id, row.channel_name = channel_id, name
         inc.channel_id, inc.channel_name = channel_id, name
         log.info("incident event=channel_created ref=%s channel=%s name=%s", inc.reference, channel_id, name)
-        card = await self.card_data(inc)
+        card = await self.card_data(inc, new=True)
         topic = bk.topic_text(card.severity_label, inc.status, inc.ic, None)
 
         async def post_card() -> None:
             data = await self.d.gateway.post(channel_id, bk.card_text(card), bk.card_blocks(card))
-            async with self.d.db.write() as s:
-                row = await s.get(Incident, inc.id)
-                row.card_ts = data["ts"]
             inc.card_ts = data["ts"]
-            await self.d.gateway.call("pins.add", channel=channel_id, timestamp=data["ts"])
+            await asyncio.gather(self._store(inc.id, card_ts=data["ts"]),
+                                 self.d.gateway.call("pins.add", channel=channel_id, timestamp=data["ts"]))
 
+        # The card is the first thing posted: it is what people wait for. The channel's ID is stored alongside it
+        # rather than before it, so the card is two Slack round trips after the command.
         jobs = {
             "card": post_card(),
+            "store": self._store(inc.id, channel_id=channel_id, channel_name=name),
             "topic": self.d.gateway.call("conversations.setTopic", channel=channel_id, topic=topic),
             "purpose": self.d.gateway.call("conversations.setPurpose", channel=channel_id,
                                            purpose=f"{inc.reference}: {inc.title}"[:250]),
@@ -153,11 +153,11 @@ class IncidentService:
         if isinstance(results.get("announce"), str):
             message += f"\n:warning: {results['announce']}"
         await reply(message)
-        # a change made while the card was still being posted: make the card current
-        if inc.card_ts and not problems:
-            fresh = await self.get(inc.id)
-            if (fresh.status, fresh.ic, list(fresh.smes), fresh.severity) != ("investigating", None, [], inc.severity):
-                await self.refresh(fresh.id)
+        # A change made while the channel was being set up (a click on the fresh card can beat the write of the
+        # channel's ID): make the card current and bring the people given roles into the channel.
+        fresh = await self.get(inc.id)
+        if (fresh.status, fresh.ic, list(fresh.smes), fresh.severity) != ("investigating", None, [], inc.severity):
+            await asyncio.gather(self.refresh(fresh.id), self._invite(fresh, [u for u in [fresh.ic, *fresh.smes] if u]))
 
     async def _setup_failed(self, inc: Incident, exc: SlackCallFailed, reply: Reply) -> None:
         reason = {
@@ -178,6 +178,10 @@ class IncidentService:
         await self._announce_declared(inc, card, None)
         if self.paging:
             await self.paging.send_pending(inc.id)
+
+    async def _store(self, incident_id: int, **values) -> None:
+        async with self.d.db.write() as s:
+            await s.execute(update(Incident).where(Incident.id == incident_id).values(**values))
 
     # ---- announce channel ----------------------------------------------------------------------------------
     async def announce(self, text: str, blocks: list[dict] | None = None, extra_channels: tuple[str, ...] = ()) -> str | None:
@@ -214,9 +218,11 @@ class IncidentService:
                                    bk.announcement_blocks(card, channel_id, ":rotating_light: *New incident declared*"))
 
     # ---- card ----------------------------------------------------------------------------------------------
-    async def card_data(self, inc: Incident) -> bk.CardData:
-        async with self.d.db.read() as s:
-            items = await repo.action_items(s, inc.id)
+    async def card_data(self, inc: Incident, *, new: bool = False) -> bk.CardData:
+        items = []
+        if not new:  # a new incident has no action items yet: skip the read on the declare path
+            async with self.d.db.read() as s:
+                items = await repo.action_items(s, inc.id)
         return bk.CardData(incident_id=inc.id, reference=inc.reference, title=inc.title,
                            severity_label=self.label(inc.severity), status=inc.status, ic=inc.ic,
                            smes=tuple(inc.smes or ()), declared_by=inc.declared_by, declared_at=inc.declared_at,

@@ -37,15 +37,17 @@ class ReminderService:
         sev = self.d.config.severities.get(inc.severity)
         return sev.update_every if sev else None
 
-    async def schedule(self, session: AsyncSession, inc: Incident, since: dt.datetime) -> None:
-        """Replace the pending reminder: the next one is due `update_every` after `since`."""
-        await self.d.timers.cancel(session, incident_id=inc.id, kind=KIND)
+    async def schedule(self, session: AsyncSession, inc: Incident, since: dt.datetime, *, new: bool = False) -> None:
+        """Replace the pending reminder: the next one is due `update_every` after `since` (`new`: none pending yet)."""
+        if not new:
+            await self.d.timers.cancel(session, incident_id=inc.id, kind=KIND)
         every = self.cadence(inc)
         if every is None or not inc.is_open:
             return
         due = since + every
         await self.d.timers.add(session, key=f"{KIND}:{inc.id}:{int(due.timestamp())}:{secrets.token_hex(4)}",
-                                kind=KIND, due_at=due, incident_id=inc.id, payload={"every_s": every.total_seconds()})
+                                kind=KIND, due_at=due, incident_id=inc.id, payload={"every_s": every.total_seconds()},
+                                fresh_key=True)
 
     async def stop(self, session: AsyncSession, inc: Incident) -> None:
         await self.d.timers.cancel(session, incident_id=inc.id, kind=KIND)

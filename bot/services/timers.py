@@ -39,11 +39,14 @@ class TimerService:
         self._handlers[kind] = handler
 
     async def add(self, session: AsyncSession, *, key: str, kind: str, due_at: dt.datetime,
-                  incident_id: int | None = None, payload: dict[str, Any] | None = None) -> Timer | None:
-        """Add a timer in the caller's transaction; a key that already exists is left alone (idempotent)."""
-        existing = (await session.execute(select(Timer).where(Timer.key == key))).scalar_one_or_none()
-        if existing is not None:
-            return None
+                  incident_id: int | None = None, payload: dict[str, Any] | None = None,
+                  fresh_key: bool = False) -> Timer | None:
+        """Add a timer in the caller's transaction; a key that already exists is left alone (idempotent).
+        `fresh_key`: the caller made the key unique itself, so the look-up is skipped (it is on the declare path)."""
+        if not fresh_key:
+            existing = (await session.execute(select(Timer.id).where(Timer.key == key))).scalar_one_or_none()
+            if existing is not None:
+                return None
         timer = Timer(key=key, kind=kind, due_at=due_at, incident_id=incident_id, payload=payload or {},
                       created_at=self.clock.now())
         session.add(timer)

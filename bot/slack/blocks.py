@@ -38,7 +38,19 @@ def plain(text: str, limit: int) -> dict:
 
 
 def md(text: str, limit: int = SECTION_MAX) -> dict:
-    return {"type": "mrkdwn", "text": truncate(text, limit) or " "}
+    return {"type": "mrkdwn", "text": _cut_markup_safe(text, limit) or " "}
+
+
+def _cut_markup_safe(text: str, limit: int) -> str:
+    """`truncate`, but never leaving half a mention, channel or date (`<@U12…`) behind: user text is escaped,
+    so any `<` left open after the cut is our own markup, and it goes whole."""
+    cut = truncate(text, limit)
+    if cut != text and cut.endswith("…"):
+        kept = cut[:-1]
+        start = kept.rfind("<")
+        if start > kept.rfind(">"):
+            cut = kept[:start] + "…"
+    return cut
 
 
 def section(text: str) -> dict:
@@ -226,7 +238,7 @@ def reminder_blocks(incident_id: int, reference: str, ic: str | None, overdue_fo
 def action_items_blocks(items: Sequence[tuple[int, str, str | None, bool]]) -> list[dict]:
     """`/incident actions`: one section per item with a Done button while open."""
     if not items:
-        return [section("No action items yet. Add one with `/incident action <text> [@owner]`.")]
+        return [section("No action items yet. Add one with `/incident action &lt;text&gt; [@owner]`.")]
     blocks: list[dict] = [section("*Action items*")]
     for item_id, text, owner, done in items[: MESSAGE_BLOCKS_MAX - 1]:
         line = f"{':white_check_mark:' if done else ':white_square:'} {escape(text)}" + (f" ({mention(owner)})" if owner else "")
@@ -240,7 +252,7 @@ def action_items_blocks(items: Sequence[tuple[int, str, str | None, bool]]) -> l
 def home_view(open_incidents: Sequence[tuple[str, str, str, str, str | None]]) -> dict:
     """App Home: open incidents (reference, title, severity label, status, channel) and how to declare."""
     blocks: list[dict] = [{"type": "header", "text": plain("Tocsin", HEADER_MAX)},
-                          section("Declare with `/incident` (a form) or `/incident declare <sev> <title>`. "
+                          section("Declare with `/incident` (a form) or `/incident declare &lt;sev&gt; &lt;title&gt;`. "
                                   "`/incident help` lists every sub-command.")]
     if not open_incidents:
         blocks.append(section(":sunny: No open incidents."))

@@ -22,7 +22,8 @@ async def test_take_ic_and_join_as_sme_buttons_edit_card_and_topic(slack, bot):
     ch, card = await declared(slack)
     await slack.click(BOB, ch.id, card.ts, "tocsin_take_ic")
     await slack.wait_for(lambda: "@bob" in (ch.topic or ""))
-    assert f"<@{BOB}>" in all_text([card_now(slack, ch, card)]) and card_now(slack, ch, card).edited
+    await slack.wait_for(lambda: f"<@{BOB}>" in all_text([card_now(slack, ch, card)]))
+    assert card_now(slack, ch, card).edited
     assert BOB in ch.members
     await slack.click(CAROL, ch.id, card.ts, "tocsin_join_sme")
     await slack.wait_for(lambda: f"<@{CAROL}>" in all_text([card_now(slack, ch, card)]))
