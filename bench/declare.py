@@ -211,6 +211,7 @@ async def run(args: argparse.Namespace) -> dict:
         ids = populate(slack)
         origin = ids["general"]
         bot = await start_bot(slack, Path(tmp.name) / "tocsin.db")
+        gc.freeze()  # as `python -m bot` does after start-up
         startup_calls = len(slack.calls)
         watch = Watcher(slack)
         gc.callbacks.append(gc_pauses)

@@ -82,7 +82,7 @@ async def cmd_declare(ctx: Ctx, args: str) -> None:
     try:
         severity = incidents.check_severity(severity)
     except UserFacingError as exc:
-        await ctx.ack_now(f"{exc} Usage: `/incident declare <sev> <title>`.")
+        await ctx.ack_now(f"{exc} Usage: `/incident declare &lt;sev&gt; &lt;title&gt;`.")
         return
     if not title.strip():
         await ctx.ack_now(f"An incident needs a title. Try `/incident declare {severity} Checkout latency spike`, "
@@ -121,7 +121,7 @@ async def cmd_status(ctx: Ctx, args: str) -> None:
 async def cmd_severity(ctx: Ctx, args: str) -> None:
     if not args.strip():
         valid = ", ".join(f"`{k}`" for k in ctx.svc.deps.config.severities)
-        await ctx.ack_now(f"Give the new severity: `/incident severity <sev>`. Valid severities: {valid}.")
+        await ctx.ack_now(f"Give the new severity: `/incident severity &lt;sev&gt;`. Valid severities: {valid}.")
         return
     await ctx.ack_now()
     inc = await _incident(ctx)
@@ -139,7 +139,7 @@ async def cmd_resolve(ctx: Ctx, args: str) -> None:
     try:
         await ctx.svc.deps.gateway.call("views.open", trigger_id=ctx.trigger_id, view=bk.resolve_modal(inc.id, inc.reference))
     except SlackCallFailed as exc:
-        await ctx.reply(f"I could not open the form ({exc.error}). Resolve in one line: `/incident resolve <summary>`.")
+        await ctx.reply(f"I could not open the form ({exc.error}). Resolve in one line: `/incident resolve &lt;summary&gt;`.")
 
 
 async def cmd_reopen(ctx: Ctx, args: str) -> None:
@@ -205,7 +205,7 @@ async def cmd_override(ctx: Ctx, args: str) -> None:
 
 async def cmd_page(ctx: Ctx, args: str) -> None:
     if not args.strip():
-        await ctx.ack_now("Say whom to page: `/incident page @user`, `/incident page <schedule>` or `/incident page <team>`.")
+        await ctx.ack_now("Say whom to page: `/incident page @user`, `/incident page &lt;schedule&gt;` or `/incident page &lt;team&gt;`.")
         return
     await ctx.ack_now()
     inc = await _incident(ctx)
@@ -293,7 +293,7 @@ def register(app: AsyncApp, svc: Services) -> None:
         handler = COMMANDS.get(name)
         if handler is None:
             await ctx.ack_now(f"`{name}` is not an `/incident` sub-command. Try `/incident help` for the list, "
-                              "or `/incident declare <sev> <title>` to declare.")
+                              "or `/incident declare &lt;sev&gt; &lt;title&gt;` to declare.")
             return
         try:
             await handler(ctx, args)

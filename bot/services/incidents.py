@@ -396,7 +396,7 @@ class IncidentService:
         kind = {"impact": "impact_set", "root_cause": "cause_set"}[field]
         word = {"impact": "impact", "root_cause": "cause"}[field]
         if not text:
-            raise UserFacingError(f"Give the text: `/incident {word} <what happened>`.")
+            raise UserFacingError(f"Give the text: `/incident {word} &lt;what happened&gt;`.")
         now = self.d.clock.now()
         async with self.d.db.write() as s:
             inc = await s.get(Incident, incident_id)

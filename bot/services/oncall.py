@@ -130,8 +130,8 @@ class OnCallService:
 
     # ---- /incident override --------------------------------------------------------------------------------
     async def add_override_command(self, args: str, actor: str) -> str:
-        usage = ("Usage: `/incident override <schedule> @user <duration>` (e.g. `4h`, `1d`) or "
-                 "`/incident override <schedule> @user until 2026-11-24 09:00` (the schedule's local time).")
+        usage = ("Usage: `/incident override &lt;schedule&gt; @user &lt;duration&gt;` (e.g. `4h`, `1d`) or "
+                 "`/incident override &lt;schedule&gt; @user until 2026-11-24 09:00` (the schedule's local time).")
         parts = args.strip().split(None, 1)
         if len(parts) < 2:
             raise UserFacingError(usage)

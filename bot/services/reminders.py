@@ -90,7 +90,7 @@ class UpdateService:
             await self.d.gateway.call("views.open", trigger_id=trigger_id,
                                       view=bk.update_modal(inc.id, inc.reference, inc.status, statuses))
         except SlackCallFailed as exc:
-            await reply(f"I could not open the form ({exc.error}). Post in one line: `/incident update <text>`.")
+            await reply(f"I could not open the form ({exc.error}). Post in one line: `/incident update &lt;text&gt;`.")
 
     async def post_update(self, incident_id: int, actor: str, text: str, status: str | None = None) -> None:
         text = text.strip()

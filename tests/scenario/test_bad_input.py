@@ -16,7 +16,7 @@ def channels_made(slack):
     ("declare sev1", "needs a title"),
     ("declare sev1    ", "needs a title"),
     ("status", "investigating|identified"),
-    ("help", "/incident declare <sev> <title"),
+    ("help", "/incident declare &lt;sev&gt; &lt;title"),
 ])
 async def test_answers_in_the_ack(slack, bot, text, expected):
     ack = await slack.slash_command(ALICE, slack.ids["general"], text)
