@@ -5,6 +5,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -21,11 +22,15 @@ async def next_number(session: AsyncSession, year: int) -> int:
     name = f"incident-{year}"
     value = (await session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
                                    .returning(Counter.value))).scalar_one_or_none()
-    if value is None:
-        session.add(Counter(name=name, value=1))
-        await session.flush()
+    if value is not None:
+        return value
+    try:  # the year's first incident; two replicas may race to create the counter
+        async with session.begin_nested():
+            session.add(Counter(name=name, value=1))
         return 1
-    return value
+    except IntegrityError:
+        return (await session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+                                      .returning(Counter.value))).scalar_one()
 
 
 def add_event(session: AsyncSession, incident_id: int, at: dt.datetime, kind: str, actor: str | None, text: str,

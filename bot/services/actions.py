@@ -48,7 +48,7 @@ class ActionItemService:
     async def mark_done(self, item_id: int, actor: str) -> str:
         now = self.d.clock.now()
         async with self.d.db.write() as s:
-            item = await s.get(ActionItemRow, item_id)
+            item = await s.get(ActionItemRow, item_id, with_for_update=True)
             if item is None:
                 raise UserFacingError("That action item no longer exists.")
             if item.done:

@@ -144,7 +144,7 @@ class IncidentService:
                 log.error("incident setup step %s failed ref=%s", job, inc.reference, exc_info=result)
                 problems.append(f"{job} ({result.__class__.__name__})")
         async with self.d.db.write() as s:
-            row = await s.get(Incident, inc.id)
+            row = await s.get(Incident, inc.id, with_for_update=True)
             row.setup_state = "ready" if not problems else "ready_with_problems"
             row.setup_error = "; ".join(problems) or None
         message = f":white_check_mark: *{inc.reference}* declared: <#{channel_id}>"
@@ -167,7 +167,7 @@ class IncidentService:
         }.get(exc.error, f"Slack answered `{exc.error}`")
         now = self.d.clock.now()
         async with self.d.db.write() as s:
-            row = await s.get(Incident, inc.id)
+            row = await s.get(Incident, inc.id, with_for_update=True)
             row.setup_state, row.setup_error = "failed", exc.error
             repo.add_event(s, inc.id, now, "channel_failed", None, f"The incident channel could not be created: {reason}.",
                            {"error": exc.error})
@@ -258,7 +258,7 @@ class IncidentService:
     async def set_ic(self, incident_id: int, user: str, actor: str) -> Incident:
         now = self.d.clock.now()
         async with self.d.db.write() as s:
-            inc = await s.get(Incident, incident_id)
+            inc = await s.get(Incident, incident_id, with_for_update=True)
             if inc.ic == user:
                 raise UserFacingError(f"<@{user}> is already the incident commander.")
             previous = inc.ic
@@ -275,7 +275,7 @@ class IncidentService:
     async def add_sme(self, incident_id: int, user: str, actor: str) -> Incident:
         now = self.d.clock.now()
         async with self.d.db.write() as s:
-            inc = await s.get(Incident, incident_id)
+            inc = await s.get(Incident, incident_id, with_for_update=True)
             if user in (inc.smes or []):
                 raise UserFacingError(f"<@{user}> is already an SME on {inc.reference}.")
             inc.smes = [*(inc.smes or []), user]
@@ -299,7 +299,7 @@ class IncidentService:
         target = target.strip().lower()
         now = self.d.clock.now()
         async with self.d.db.write() as s:
-            inc = await s.get(Incident, incident_id)
+            inc = await s.get(Incident, incident_id, with_for_update=True)
             if inc.status == "resolved" and target != "resolved" and not reopen:
                 raise UserFacingError(f"{inc.reference} is resolved. Use `/incident reopen` to bring it back.")
             try:
@@ -349,7 +349,7 @@ class IncidentService:
         severity = self.check_severity(severity)
         now = self.d.clock.now()
         async with self.d.db.write() as s:
-            inc = await s.get(Incident, incident_id)
+            inc = await s.get(Incident, incident_id, with_for_update=True)
             if inc.severity == severity:
                 raise UserFacingError(f"{inc.reference} is already {self.label(severity)}.")
             previous = inc.severity
@@ -385,7 +385,7 @@ class IncidentService:
             raise UserFacingError("A note needs text: `/incident note Rolled back the deploy`.")
         now = self.d.clock.now()
         async with self.d.db.write() as s:
-            inc = await s.get(Incident, incident_id)
+            inc = await s.get(Incident, incident_id, with_for_update=True)
             repo.add_event(s, inc.id, now, "note", actor, text)
         log.info("incident event=note ref=%s by=%s", inc.reference, actor)
         await self.post_in_channel(inc, f":memo: Note from <@{actor}>: {text}")
@@ -399,7 +399,7 @@ class IncidentService:
             raise UserFacingError(f"Give the text: `/incident {word} &lt;what happened&gt;`.")
         now = self.d.clock.now()
         async with self.d.db.write() as s:
-            inc = await s.get(Incident, incident_id)
+            inc = await s.get(Incident, incident_id, with_for_update=True)
             if inc.postmortem_at and inc.status == "resolved":
                 raise UserFacingError(f"The postmortem of {inc.reference} is already generated; edit it in the channel canvas.")
             setattr(inc, field, text)

@@ -132,14 +132,14 @@ class PagingService:
         return list(seen.items())
 
     async def _fire(self, session: AsyncSession, timer: Timer):
-        esc = await session.get(Escalation, timer.payload["escalation"])
+        esc = await session.get(Escalation, timer.payload["escalation"], with_for_update=True)
         if esc is None or esc.state != "active":
             return None  # moot: acknowledged, cancelled or exhausted while the timer waited
         position = int(timer.payload["position"])
         if position <= esc.position:
             return None  # already past this position (a decline moved it on)
         now = self.d.clock.now()
-        inc = await session.get(Incident, esc.incident_id)
+        inc = await session.get(Incident, esc.incident_id, with_for_update=True)
         plan, total = esc.plan, plan_length(esc.plan)
         expired = await self._expire_position(session, esc)
         while position < total:
@@ -224,7 +224,7 @@ class PagingService:
                 return
         data = await self.d.gateway.post(channel, text, blocks)
         async with self.d.db.write() as s:
-            row = await s.get(Page, page.id)
+            row = await s.get(Page, page.id, with_for_update=True)
             row.ts = data.get("ts")
         log.info("incident event=page_sent ref=%s user=%s position=%s", inc.reference, page.user, page.position)
 
@@ -241,8 +241,10 @@ class PagingService:
             page = await s.get(Page, page_id)
             if page is None:
                 raise UserFacingError("That page no longer exists.")
-            esc = await s.get(Escalation, page.escalation_id)
-            inc = await s.get(Incident, page.incident_id)
+            # lock order escalation → incident → page, as the escalation timer takes them: no deadlock on PostgreSQL
+            esc = await s.get(Escalation, page.escalation_id, with_for_update=True)
+            inc = await s.get(Incident, page.incident_id, with_for_update=True)
+            await s.refresh(page, with_for_update=True)
             if page.user != user:
                 raise UserFacingError(f"This page was for <@{page.user}>.")
             if esc.state == "acknowledged":

@@ -63,7 +63,7 @@ class PostmortemService:
         async with self.d.db.write() as s:
             repo.add_event(s, inc.id, now, "postmortem_generated", actor,
                            f"<@{actor}> generated the {'draft ' if draft else ''}postmortem")
-            row = await s.get(Incident, inc.id)
+            row = await s.get(Incident, inc.id, with_for_update=True)
             if not draft:
                 row.postmortem_at = now
         pm = await self.build_input(incident_id)
@@ -93,7 +93,7 @@ class PostmortemService:
                         raise
                     await self._replace(canvas_id, content)
                 async with self.d.db.write() as s:
-                    (await s.get(Incident, inc.id)).canvas_id = canvas_id
+                    (await s.get(Incident, inc.id, with_for_update=True)).canvas_id = canvas_id
                 return "written to the channel canvas"
             await self._replace(canvas_id, content)
             return "channel canvas replaced"

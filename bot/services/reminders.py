@@ -53,7 +53,7 @@ class ReminderService:
         await self.d.timers.cancel(session, incident_id=inc.id, kind=KIND)
 
     async def _fire(self, session: AsyncSession, timer: Timer):
-        inc = await session.get(Incident, timer.incident_id)
+        inc = await session.get(Incident, timer.incident_id, with_for_update=True)
         if inc is None or not inc.is_open:
             return None  # moot: resolved while the timer waited
         now = self.d.clock.now()
@@ -103,7 +103,7 @@ class UpdateService:
             raise UserFacingError(f"{inc.reference} is resolved; `/incident reopen` it before posting updates.")
         now = self.d.clock.now()
         async with self.d.db.write() as s:
-            inc = await s.get(Incident, incident_id)
+            inc = await s.get(Incident, incident_id, with_for_update=True)
             inc.last_update_at = now
             s.add(StatusUpdateRow(incident_id=inc.id, at=now, author=actor, status=inc.status, text=text))
             repo.add_event(s, inc.id, now, "status_update", actor, f"<@{actor}> posted an update ({inc.status}): {text}",

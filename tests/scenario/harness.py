@@ -6,6 +6,7 @@ on what Slack would show. Timers are driven by `bot.tick()` after moving the Fak
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,10 +67,29 @@ class Bot:
         await self.tocsin.stop()
 
 
-async def start_bot(slack: SlackStandin, db_path: Path, config_text: str = "", *, clock: FakeClock | None = None,
+POSTGRES_ENV = "TOCSIN_TEST_POSTGRES_URL"
+
+
+async def postgres_database(admin_url: str) -> str:
+    """A fresh, empty database on the test PostgreSQL server; returns its SQLAlchemy URL."""
+    import asyncpg
+
+    name = f"tocsin_{uuid.uuid4().hex[:12]}"
+    plain = admin_url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(plain)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+async def start_bot(slack: SlackStandin, db: Path | str, config_text: str = "", *, clock: FakeClock | None = None,
                     rate_limit_retries: int = 12) -> Bot:
+    """`db` is a SQLite file path, or a database URL (PostgreSQL)."""
+    url = db if isinstance(db, str) and "://" in db else f"sqlite+aiosqlite:///{db}"
     settings = Settings(slack_bot_token=slack.bot_token, slack_app_token=slack.app_token,
-                        slack_api_url=slack.api_url, database_url=f"sqlite+aiosqlite:///{db_path}")
+                        slack_api_url=slack.api_url, database_url=url)
     clock = clock or FakeClock(START)
     tocsin = await build_app(settings, config=parse_config(config_text or "{}", "test.yml"), clock=clock,
                              auto_wake=False, rate_limit_retries=rate_limit_retries)

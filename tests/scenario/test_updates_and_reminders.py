@@ -109,7 +109,7 @@ async def test_reminder_survives_a_restart_and_fires_once(slack, bot, tmp_path):
     clock = bot.clock
     await bot.stop()
     clock.advance(__import__("datetime").timedelta(minutes=45))   # fell due while the bot was down
-    again = await start_bot(slack, tmp_path / "tocsin.db", CONFIG, clock=clock)
+    again = await start_bot(slack, bot.db_url, CONFIG, clock=clock)
     try:
         await slack.wait_for(lambda: reminders(slack, ch))     # start-up catch-up
         await again.tick()
