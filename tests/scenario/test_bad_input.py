@@ -56,3 +56,19 @@ async def test_commands_work_in_channels_the_bot_is_not_in(slack, bot):
     await slack.slash_command(ALICE, private, "list")
     await slack.wait_for(lambda: [e for e in slack.ephemerals(ALICE) if "No open incidents" in (e.text or "")])
     assert not [c for c in slack.calls_to("chat.postEphemeral") if c.response.get("ok")]
+
+
+async def test_an_expired_trigger_id_gets_a_one_line_alternative(tmp_path):
+    from tests.scenario.harness import make_standin, populate, start_bot
+    slack = make_standin(trigger_ttl=0.0)   # every trigger_id is already dead when the bot uses it
+    await slack.start()
+    ids = populate(slack)
+    bot = await start_bot(slack, tmp_path / "t.db")
+    try:
+        await slack.slash_command(ALICE, ids["general"], "")
+        told = await slack.wait_for(lambda: [e for e in slack.ephemerals(ALICE) if "could not open the form" in (e.text or "")])
+        assert "expired_trigger_id" in told[-1].text and "/incident declare sev2" in told[-1].text
+        assert not slack.open_views(ALICE)
+    finally:
+        await bot.stop()
+        await slack.stop()

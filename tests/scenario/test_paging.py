@@ -213,3 +213,14 @@ async def test_pages_are_recorded_once(slack, bot):
         pages = list((await s.execute(select(Page))).scalars())
     assert [(p.user, p.position) for p in pages] == [(CAROL, 0)]
     assert len(page_dms(slack, CAROL)) == 1
+
+
+async def test_override_until_a_local_time(slack, bot):
+    await slack.slash_command(ALICE, slack.ids["general"], f"override secondary <@{ERIN}> until 2026-11-23 18:30")
+    told = await slack.wait_for(lambda: [e for e in slack.ephemerals(ALICE) if "is on call for *secondary*" in (e.text or "")])
+    assert "4h 30m" in told[-1].text          # Europe/London is UTC in November: 14:00 → 18:30
+    await slack.slash_command(ALICE, slack.ids["general"], "oncall secondary")
+    shown = await slack.wait_for(lambda: [e for e in slack.ephemerals(ALICE) if "*secondary*" in (e.text or "")])
+    assert f"<@{ERIN}> is on call now" in shown[-1].text and f"next: <@{DAVE}>" in shown[-1].text
+    await slack.slash_command(ALICE, slack.ids["general"], f"override secondary <@{ERIN}> until 2026-11-20 09:00")
+    await slack.wait_for(lambda: [e for e in slack.ephemerals(ALICE) if "already past" in (e.text or "")])
