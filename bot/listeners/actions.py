@@ -6,7 +6,7 @@ from typing import Any, Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners.replies import via_respond
+from bot.listeners.replies import slack_failure_text, via_respond
 from bot.services.context import UserFacingError
 from bot.services.registry import Services
 from bot.slack import blocks as bk
@@ -37,7 +37,7 @@ def register(app: AsyncApp, svc: Services) -> None:
                 except UserFacingError as exc:
                     await reply(str(exc))
                 except SlackCallFailed as exc:
-                    await reply(f":warning: Slack refused a call ({exc.method}: `{exc.error}`).")
+                    await reply(slack_failure_text(exc))
             return fn
         return wrap
 

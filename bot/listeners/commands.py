@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.core.users import split_first_user
 from bot.listeners.help import HELP
-from bot.listeners.replies import via_respond
+from bot.listeners.replies import slack_failure_text, via_respond
 from bot.services.context import Reply, UserFacingError
 from bot.services.directory import UserNotFound
 from bot.services.registry import Services
@@ -300,5 +300,4 @@ def register(app: AsyncApp, svc: Services) -> None:
         except UserFacingError as exc:
             await ctx.ack_now(str(exc))
         except SlackCallFailed as exc:
-            await ctx.ack_now(f":warning: Slack refused a call ({exc.method}: `{exc.error}`). The change is recorded; "
-                              "the channel may be out of date until the next change.")
+            await ctx.ack_now(slack_failure_text(exc))

@@ -37,3 +37,9 @@ def via_ephemeral_or_dm(gateway: SlackGateway, channel: str | None, user: str) -
         except SlackCallFailed as exc:
             log.error("could not tell user=%s: %s (%s)", user, text[:200], exc.error)
     return reply
+
+
+def slack_failure_text(exc: SlackCallFailed) -> str:
+    """What the person who acted sees when Slack refused a call after retries."""
+    return (f":warning: Slack refused a call ({exc.method}: `{exc.error}`). What was recorded stays recorded; "
+            "the channel may lag until the next change.")

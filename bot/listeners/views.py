@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners.replies import via_ephemeral_or_dm
+from bot.listeners.replies import slack_failure_text, via_ephemeral_or_dm
 from bot.services.context import UserFacingError
 from bot.services.registry import Services
 from bot.slack import ids
@@ -30,6 +31,19 @@ def select_value(view: dict, pair: tuple[str, str]) -> str | None:
 
 def checked(view: dict, pair: tuple[str, str]) -> list[str]:
     return [o.get("value") for o in _input(view, pair).get("selected_options") or []]
+
+
+async def for_incident(svc: Services, body: dict, view: dict, work: Callable[[int, str], Awaitable[object]]) -> None:
+    """Run a submitted incident modal's work; problems go privately to the submitter (modals have no response_url)."""
+    user = body["user"]["id"]
+    inc = await svc.incidents.get(int(view.get("private_metadata") or 0))
+    reply = via_ephemeral_or_dm(svc.deps.gateway, inc.channel_id, user)
+    try:
+        await work(inc.id, user)
+    except UserFacingError as exc:
+        await reply(str(exc))
+    except SlackCallFailed as exc:
+        await reply(slack_failure_text(exc))
 
 
 def register(app: AsyncApp, svc: Services) -> None:
@@ -62,16 +76,8 @@ def register(app: AsyncApp, svc: Services) -> None:
             await ack(response_action="errors", errors={ids.IN_UPDATE_TEXT[0]: "Say what changed and what's next."})
             return
         await ack()
-        user = body["user"]["id"]
-        incident_id = int(view.get("private_metadata") or 0)
-        inc = await svc.incidents.get(incident_id)
-        reply = via_ephemeral_or_dm(svc.deps.gateway, inc.channel_id, user)
-        try:
-            await svc.updates.post_update(incident_id, user, text, status=select_value(view, ids.IN_STATUS))
-        except UserFacingError as exc:
-            await reply(str(exc))
-        except SlackCallFailed as exc:
-            await reply(f":warning: Slack refused a call ({exc.method}: `{exc.error}`).")
+        await for_incident(svc, body, view, lambda incident_id, user: svc.updates.post_update(
+            incident_id, user, text, status=select_value(view, ids.IN_STATUS)))
 
     @app.view(ids.RESOLVE_VIEW)
     async def resolve_submitted(ack, body, view) -> None:
@@ -80,12 +86,5 @@ def register(app: AsyncApp, svc: Services) -> None:
             await ack(response_action="errors", errors={ids.IN_RESOLUTION[0]: "Summarise how it was resolved."})
             return
         await ack()
-        user = body["user"]["id"]
-        incident_id = int(view.get("private_metadata") or 0)
-        inc = await svc.incidents.get(incident_id)
-        reply = via_ephemeral_or_dm(svc.deps.gateway, inc.channel_id, user)
-        try:
-            await svc.incidents.resolve(incident_id, user, summary, impact=text_value(view, ids.IN_IMPACT),
-                                        cause=text_value(view, ids.IN_CAUSE))
-        except UserFacingError as exc:
-            await reply(str(exc))
+        await for_incident(svc, body, view, lambda incident_id, user: svc.incidents.resolve(
+            incident_id, user, summary, impact=text_value(view, ids.IN_IMPACT), cause=text_value(view, ids.IN_CAUSE)))

@@ -65,7 +65,7 @@ async def test_title_is_slugged_decoded_and_bounded(slack, bot):
 
 
 async def test_private_incident_gets_private_channel_and_discreet_announcement(slack, bot):
-    view_ack = await slack.slash_command(ALICE, slack.ids["general"], "")
+    await slack.slash_command(ALICE, slack.ids["general"], "")
     view = (await slack.wait_for(lambda: slack.open_views(ALICE)))[-1]
     assert view.callback_id == "tocsin_declare"
     await slack.submit_view(ALICE, view.id, {"title": {"title": "Secret breach"}, "severity": {"severity": "sev1"},
