@@ -126,7 +126,7 @@ class IncidentService:
         # rather than before it, so the card is two Slack round trips after the command.
         jobs = {
             "card": post_card(),
-            "store": self._store(inc.id, channel_id=channel_id, channel_name=name),
+            "store": self._channel_stored(inc.id, channel_id, name),
             "topic": self.d.gateway.call("conversations.setTopic", channel=channel_id, topic=topic),
             "purpose": self.d.gateway.call("conversations.setPurpose", channel=channel_id,
                                            purpose=f"{inc.reference}: {inc.title}"[:250]),
@@ -178,6 +178,11 @@ class IncidentService:
         await self._announce_declared(inc, card, None)
         if self.paging:
             await self.paging.send_pending(inc.id)
+
+    async def _channel_stored(self, incident_id: int, channel_id: str, name: str) -> None:
+        await self._store(incident_id, channel_id=channel_id, channel_name=name)
+        if self.paging:
+            await self.paging.channel_ready(incident_id)
 
     async def _store(self, incident_id: int, **values) -> None:
         async with self.d.db.write() as s:

@@ -67,15 +67,17 @@ class PagingService:
             log.error("paging: incident %s should page but team %s has no escalation policy", inc.reference, team)
             return
         plan = plan_from_policy(policy_name, self.d.config.escalation_policies[policy_name])
+        # Paged at once, not after the channel: under Slack's tier limits channel creation can wait a minute.
+        # The page DMs get the channel link when it exists (`channel_ready`).
         await self._start(session, inc.id, plan, None, now)
 
     async def _start(self, session: AsyncSession, incident_id: int, plan: dict[str, Any], actor: str | None,
-                     now: dt.datetime) -> Escalation:
+                     now: dt.datetime, wake: bool = True) -> Escalation:
         esc = Escalation(incident_id=incident_id, started_at=now, started_by=actor, plan=plan, position=-1)
         session.add(esc)
         await session.flush()
         await self.d.timers.add(session, key=f"{KIND}:{esc.id}:0", kind=KIND, due_at=now, incident_id=incident_id,
-                                payload={"escalation": esc.id, "position": 0})
+                                payload={"escalation": esc.id, "position": 0}, wake=wake)
         return esc
 
     async def page_manual(self, incident_id: int, target: str, actor: str) -> str:
@@ -196,8 +198,27 @@ class PagingService:
 
     # ---- sending ---------------------------------------------------------------------------------------------
     async def send_pending(self, incident_id: int) -> None:
-        """Called once the incident channel exists: fire due escalation timers (the first step is due at once)."""
+        """Fire due escalation timers (the first step is due at declaration), in case nothing woke us yet."""
         await self.d.timers.tick()
+
+    async def channel_ready(self, incident_id: int) -> None:
+        """The incident channel now exists: pages already sent get its link."""
+        async with self.d.db.read() as s:
+            pages = list((await s.execute(select(Page).where(Page.incident_id == incident_id, Page.ts.is_not(None),
+                                                             Page.outcome.in_(("pending", "no response"))))).scalars())
+        for p in pages:
+            await self._refresh_page(p)
+
+    async def _refresh_page(self, page: Page) -> None:
+        inc = await self.incidents.get(page.incident_id)
+        if not (page.dm_channel and page.ts):
+            return
+        blocks = bk.page_blocks(inc.reference, inc.title, self.d.config.severity_label(inc.severity), inc.summary,
+                                inc.channel_id, page.id, page.via)
+        try:
+            await self.d.gateway.update(page.dm_channel, page.ts, f"You are being paged for {inc.reference}", blocks)
+        except SlackCallFailed:
+            pass  # logged by the gateway
 
     async def send_unsent(self, escalation_id: int | None = None) -> int:
         async with self.d.db.read() as s:
@@ -226,6 +247,10 @@ class PagingService:
         async with self.d.db.write() as s:
             row = await s.get(Page, page.id, with_for_update=True)
             row.ts = data.get("ts")
+        if inc.channel_id is None:  # the channel may have appeared while this DM was on its way
+            row.dm_channel = channel
+            if (await self.incidents.get(page.incident_id)).channel_id:
+                await self._refresh_page(row)
         log.info("incident event=page_sent ref=%s user=%s position=%s", inc.reference, page.user, page.position)
 
     async def recover(self) -> None:

@@ -40,9 +40,10 @@ class TimerService:
 
     async def add(self, session: AsyncSession, *, key: str, kind: str, due_at: dt.datetime,
                   incident_id: int | None = None, payload: dict[str, Any] | None = None,
-                  fresh_key: bool = False) -> Timer | None:
+                  fresh_key: bool = False, wake: bool = True) -> Timer | None:
         """Add a timer in the caller's transaction; a key that already exists is left alone (idempotent).
-        `fresh_key`: the caller made the key unique itself, so the look-up is skipped (it is on the declare path)."""
+        `fresh_key`: the caller made the key unique itself, so the look-up is skipped (it is on the declare path).
+        `wake=False`: the caller ticks itself when ready (the row still guarantees it fires after a restart)."""
         if not fresh_key:
             existing = (await session.execute(select(Timer.id).where(Timer.key == key))).scalar_one_or_none()
             if existing is not None:
@@ -50,7 +51,8 @@ class TimerService:
         timer = Timer(key=key, kind=kind, due_at=due_at, incident_id=incident_id, payload=payload or {},
                       created_at=self.clock.now())
         session.add(timer)
-        self._pending_wakes.append(due_at)
+        if wake:
+            self._pending_wakes.append(due_at)
         return timer
 
     async def cancel(self, session: AsyncSession, *, incident_id: int, kind: str) -> int:

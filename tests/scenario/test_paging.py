@@ -224,3 +224,17 @@ async def test_override_until_a_local_time(slack, bot):
     assert f"<@{ERIN}> is on call now" in shown[-1].text and f"next: <@{DAVE}>" in shown[-1].text
     await slack.slash_command(ALICE, slack.ids["general"], f"override secondary <@{ERIN}> until 2026-11-20 09:00")
     await slack.wait_for(lambda: [e for e in slack.ephemerals(ALICE) if "already past" in (e.text or "")])
+
+
+async def test_paging_does_not_wait_for_a_rate_limited_channel(slack, bot):
+    slack.set_rate_limit("conversations.create", 1, 2.0)
+    await slack.slash_command(ALICE, slack.ids["general"], "declare sev2 Uses the quota")
+    await slack.wait_for(lambda: slack.channel_by_name("inc-2026-001-uses-the-quota"))
+    await slack.slash_command(ALICE, slack.ids["general"], "declare sev1 Payments down")
+    await slack.wait_for(lambda: [c for c in slack.calls_to("conversations.create") if c.error == "ratelimited"])
+    await bot.tick()                        # what the scheduler's wake-up does in production
+    dm = (await slack.wait_for(lambda: page_dms(slack, CAROL)))[0]
+    assert "channel not created yet" in all_text([dm])
+    ch = await slack.wait_for(lambda: slack.channel_by_name("inc-2026-002-payments-down"), timeout=10)
+    await slack.wait_for(lambda: f"<#{ch.id}>" in all_text([slack.message(dm.channel, dm.ts)]))
+    assert len(page_dms(slack, CAROL)) == 1
