@@ -303,7 +303,10 @@ class IncidentService:
                             impact: str | None = None, cause: str | None = None, reopen: bool = False) -> Incident:
         target = target.strip().lower()
         now = self.d.clock.now()
+        closed_pages: list[int] = []
         async with self.d.db.write() as s:
+            if target == "resolved" and self.paging:  # escalations are locked before the incident (lock order)
+                closed_pages = await self.paging.cancel_for_incident(s, incident_id)
             inc = await s.get(Incident, incident_id, with_for_update=True)
             if inc.status == "resolved" and target != "resolved" and not reopen:
                 raise UserFacingError(f"{inc.reference} is resolved. Use `/incident reopen` to bring it back.")
@@ -338,8 +341,6 @@ class IncidentService:
                     await self.reminders.stop(s, inc)
                 else:
                     await self.reminders.schedule(s, inc, now)
-            if target == "resolved" and self.paging:
-                await self.paging.cancel_for_incident(s, inc)
         self.d.timers.arm_pending()
         log.info("incident event=%s ref=%s from=%s to=%s by=%s", kind, inc.reference, previous, target, actor)
         emoji = bk.STATUS_EMOJI.get(target, "")
@@ -347,7 +348,9 @@ class IncidentService:
         if inc.private:
             announce = f"{emoji} Private incident *{inc.reference}* is now *{target}*."
         await asyncio.gather(self.refresh(inc.id), self.post_in_channel(inc, f"{emoji} {text}."),
-                             self.announce(announce, bk.event_message(announce)))
+                             self.announce(announce, bk.event_message(announce)),
+                             self.paging.close_pages(closed_pages, ":white_check_mark: The incident was resolved; no action needed.")
+                             if self.paging else asyncio.sleep(0))
         return inc
 
     async def change_severity(self, incident_id: int, severity: str, actor: str) -> Incident:

@@ -22,6 +22,7 @@ from bot.services.directory import UserNotFound
 from bot.services.incidents import IncidentService
 from bot.services.oncall import OnCallService
 from bot.slack import blocks as bk
+from bot.slack import ids
 from bot.slack.gateway import SlackCallFailed
 from storage import repo
 from storage.models import Escalation, Incident, Page, Timer
@@ -52,7 +53,7 @@ class PagingService:
         self.d = deps
         self.incidents = incidents
         self.oncall = oncall
-        deps.timers.register(KIND, self._fire)
+        deps.timers.register(KIND, self._fire, lock=self._lock)
 
     # ---- starting --------------------------------------------------------------------------------------------
     async def start_for_declared(self, session: AsyncSession, inc: Incident, now: dt.datetime) -> None:
@@ -118,6 +119,9 @@ class PagingService:
         found: list[tuple[str, str]] = []
         for t in step["targets"]:
             if "schedule" in t:
+                if t["schedule"] not in self.d.config.schedules:
+                    log.error("escalation target schedule %s is no longer configured; skipped", t["schedule"])
+                    continue
                 user = await self.oncall.on_call(t["schedule"], now, session)
                 if user:
                     found.append((user, f"schedule {t['schedule']}"))
@@ -133,15 +137,21 @@ class PagingService:
             seen.setdefault(user, via)
         return list(seen.items())
 
-    async def _fire(self, session: AsyncSession, timer: Timer):
+    async def _lock(self, session: AsyncSession, timer: Timer) -> None:
+        """Lock order escalation → incident, taken before the timer is claimed (see timers.py)."""
         esc = await session.get(Escalation, timer.payload["escalation"], with_for_update=True)
+        if esc is not None:
+            await session.get(Incident, esc.incident_id, with_for_update=True)
+
+    async def _fire(self, session: AsyncSession, timer: Timer):
+        esc = await session.get(Escalation, timer.payload["escalation"])
         if esc is None or esc.state != "active":
             return None  # moot: acknowledged, cancelled or exhausted while the timer waited
         position = int(timer.payload["position"])
         if position <= esc.position:
             return None  # already past this position (a decline moved it on)
         now = self.d.clock.now()
-        inc = await session.get(Incident, esc.incident_id, with_for_update=True)
+        inc = await session.get(Incident, esc.incident_id)
         plan, total = esc.plan, plan_length(esc.plan)
         expired = await self._expire_position(session, esc)
         while position < total:
@@ -174,19 +184,18 @@ class PagingService:
             who = ", ".join(dict.fromkeys(f"<@{u}>" for u in paged)) or "nobody (no one was on call)"
             text = f"Nobody acknowledged the page ({plan['name']}). Paged: {who}."
             repo.add_event(session, inc.id, now, "escalation_exhausted", None, text, {"escalation": esc.id})
-            channel, ref = inc.channel_id, inc.reference
+            ref = inc.reference
 
             async def tell() -> None:
                 await self._edit_pages(expired, "No response; nobody acknowledged.", late_ack=True)
-                if channel:
-                    await self._post(channel, f":rotating_light: {text} Page someone by hand with `/incident page`.")
+                await self.incidents.post_in_channel(inc, f":rotating_light: {text} Page someone by hand with `/incident page`.")
                 log.warning("incident event=escalation_exhausted ref=%s", ref)
             return tell
         esc_id = esc.id
 
-        async def send() -> None:
-            await self._edit_pages(expired, "No response; escalated to the next step.", late_ack=True)
+        async def send() -> None:  # the new pages first; editing the old DMs is cosmetic
             await self.send_unsent(esc_id)
+            await self._edit_pages(expired, "No response; escalated to the next step.", late_ack=True)
         return send
 
     async def _expire_position(self, session: AsyncSession, esc: Escalation) -> list[Page]:
@@ -204,70 +213,108 @@ class PagingService:
     async def channel_ready(self, incident_id: int) -> None:
         """The incident channel now exists: pages already sent get its link."""
         async with self.d.db.read() as s:
-            pages = list((await s.execute(select(Page).where(Page.incident_id == incident_id, Page.ts.is_not(None),
-                                                             Page.outcome.in_(("pending", "no response"))))).scalars())
-        for p in pages:
-            await self._refresh_page(p)
+            ids = list((await s.execute(select(Page.id).where(Page.incident_id == incident_id, Page.ts.is_not(None),
+                                                              Page.outcome.in_(("pending", "no response"))))).scalars())
+        for page_id in ids:
+            await self._refresh_page(page_id)
 
-    async def _refresh_page(self, page: Page) -> None:
-        inc = await self.incidents.get(page.incident_id)
-        if not (page.dm_channel and page.ts):
-            return
-        blocks = bk.page_blocks(inc.reference, inc.title, self.d.config.severity_label(inc.severity), inc.summary,
-                                inc.channel_id, page.id, page.via)
-        try:
-            await self.d.gateway.update(page.dm_channel, page.ts, f"You are being paged for {inc.reference}", blocks)
-        except SlackCallFailed:
-            pass  # logged by the gateway
-
-    async def send_unsent(self, escalation_id: int | None = None) -> int:
+    async def _refresh_page(self, page_id: int) -> None:
         async with self.d.db.read() as s:
-            q = select(Page).where(Page.sent_at.is_(None), Page.outcome == "pending")
+            page = await s.get(Page, page_id)
+        if page.outcome == "no response":
+            await self._edit_pages([page], "No response; escalated.", late_ack=True)
+        elif page.outcome == "pending":
+            await self._edit_pages([page], None)
+
+    async def send_unsent(self, escalation_id: int | None = None, *, reclaim: bool = False) -> int:
+        """Send pending pages not sent yet. `reclaim` (start-up only): also pages claimed by a process that died
+        before Slack answered; one sent just before such a crash may go out twice, one never goes out zero times."""
+        async with self.d.db.read() as s:
+            q = (select(Page).join(Escalation, Escalation.id == Page.escalation_id)
+                 .where(Page.ts.is_(None), Page.outcome == "pending", Escalation.state == "active"))
+            if not reclaim:
+                q = q.where(Page.sent_at.is_(None))
             if escalation_id is not None:
                 q = q.where(Page.escalation_id == escalation_id)
             pages = list((await s.execute(q.order_by(Page.id))).scalars())
-        results = await asyncio.gather(*(self._send(p) for p in pages), return_exceptions=True)
+        results = await asyncio.gather(*(self._send(p.id, reclaim) for p in pages), return_exceptions=True)
         for r in results:
-            if isinstance(r, BaseException) and not isinstance(r, SlackCallFailed):
+            if isinstance(r, BaseException):
                 log.error("page send failed", exc_info=r)
         return len(pages)
 
-    async def _send(self, page: Page) -> None:
-        inc = await self.incidents.get(page.incident_id)
-        label = self.d.config.severity_label(inc.severity)
-        blocks = bk.page_blocks(inc.reference, inc.title, label, inc.summary, inc.channel_id, page.id, page.via)
-        text = f"You are being paged for {inc.reference}: {inc.title} ({label})"
-        channel = await self.d.gateway.dm_channel(page.user)
-        async with self.d.db.write() as s:  # claim the send: a concurrent sender skips it
-            claimed = await s.execute(update(Page).where(Page.id == page.id, Page.sent_at.is_(None))
-                                      .values(sent_at=self.d.clock.now(), dm_channel=channel))
-            if claimed.rowcount != 1:
+    async def _send(self, page_id: int, reclaim: bool = False) -> None:
+        now = self.d.clock.now()
+        async with self.d.db.write() as s:  # claim the send, and only while the escalation still runs
+            page = await s.get(Page, page_id)
+            esc = await s.get(Escalation, page.escalation_id, with_for_update=True)
+            inc = await s.get(Incident, page.incident_id)
+            await s.refresh(page, with_for_update=True)
+            if esc.state != "active" or page.outcome != "pending" or page.ts is not None:
                 return
-        data = await self.d.gateway.post(channel, text, blocks)
+            if page.sent_at is not None and not reclaim:
+                return  # another task is sending it
+            claimed_before = page.sent_at is not None
+            page.sent_at = now
+            user, position, via = page.user, page.position, page.via
+        if claimed_before and await self._already_delivered(page_id, user):
+            return  # the process died after Slack took the DM but before we noted it: don't send it twice
+        label = self.d.config.severity_label(inc.severity)
+        blocks = bk.page_blocks(inc.reference, inc.title, label, inc.summary, inc.channel_id, page_id, via)
+        text = f"You are being paged for {inc.reference}: {inc.title} ({label})"
+        try:
+            channel = await self.d.gateway.dm_channel(user)
+            data = await self.d.gateway.post(channel, text, blocks)
+        except SlackCallFailed as exc:
+            async with self.d.db.write() as s:  # not sent: release the claim so a restart retries it, and say so
+                await s.execute(update(Page).where(Page.id == page_id).values(sent_at=None))
+                repo.add_event(s, inc.id, self.d.clock.now(), "note", None,
+                               f"The page to <@{user}> could not be delivered ({exc.error}).")
+            await self.incidents.post_in_channel(inc, f":warning: I could not page <@{user}> by DM ({exc.error}).")
+            return
         async with self.d.db.write() as s:
-            row = await s.get(Page, page.id, with_for_update=True)
-            row.ts = data.get("ts")
-        if inc.channel_id is None:  # the channel may have appeared while this DM was on its way
-            row.dm_channel = channel
-            if (await self.incidents.get(page.incident_id)).channel_id:
-                await self._refresh_page(row)
-        log.info("incident event=page_sent ref=%s user=%s position=%s", inc.reference, page.user, page.position)
+            await s.execute(update(Page).where(Page.id == page_id).values(ts=data.get("ts"), dm_channel=channel))
+        log.info("incident event=page_sent ref=%s user=%s position=%s", inc.reference, user, position)
+        if inc.channel_id is None and (await self.incidents.get(inc.id)).channel_id:
+            await self._refresh_page(page_id)  # the channel appeared while this DM was on its way
+
+    async def _already_delivered(self, page_id: int, user: str) -> bool:
+        """Look in the user's DM for this page's message (its buttons carry the page id); note its ts if found."""
+        try:
+            channel = await self.d.gateway.dm_channel(user)
+            data = await self.d.gateway.call("conversations.history", channel=channel, limit=50)
+        except SlackCallFailed:
+            return False  # cannot tell: sending again beats a lost page
+        for message in data.get("messages", []):
+            values = {e.get("value") for b in message.get("blocks") or [] for e in b.get("elements") or []
+                      if isinstance(e, dict) and e.get("action_id") in (ids.PAGE_ACK, ids.PAGE_DECLINE)}
+            if str(page_id) in values:
+                async with self.d.db.write() as s:
+                    await s.execute(update(Page).where(Page.id == page_id).values(ts=message.get("ts"), dm_channel=channel))
+                log.info("page %s was delivered before a restart; not sent again", page_id)
+                return True
+        return False
 
     async def recover(self) -> None:
-        """At start-up: pages committed but not sent before a crash go out now."""
-        sent = await self.send_unsent()
+        """At start-up: pages committed, or claimed, but not sent before a crash go out now."""
+        sent = await self.send_unsent(reclaim=True)
         if sent:
             log.info("recovered %d unsent pages", sent)
 
     # ---- responses -------------------------------------------------------------------------------------------
+    async def _lock_escalations(self, session: AsyncSession, incident_id: int) -> list[Escalation]:
+        """Lock every escalation of an incident, in id order (the first step of the escalation → incident order)."""
+        return list((await session.execute(select(Escalation).where(Escalation.incident_id == incident_id)
+                                           .order_by(Escalation.id).with_for_update())).scalars())
+
     async def respond(self, page_id: int, user: str, *, acknowledged: bool) -> str:
         now = self.d.clock.now()
         async with self.d.db.write() as s:
             page = await s.get(Page, page_id)
             if page is None:
                 raise UserFacingError("That page no longer exists.")
-            # lock order escalation → incident → page, as the escalation timer takes them: no deadlock on PostgreSQL
-            esc = await s.get(Escalation, page.escalation_id, with_for_update=True)
+            escalations = await self._lock_escalations(s, page.incident_id)
+            esc = next(e for e in escalations if e.id == page.escalation_id)
             inc = await s.get(Incident, page.incident_id, with_for_update=True)
             await s.refresh(page, with_for_update=True)
             if page.user != user:
@@ -279,9 +326,14 @@ class PagingService:
             page.responded_at = now
             if acknowledged:
                 page.outcome = "acknowledged"
-                esc.state, esc.acknowledged_by, esc.acknowledged_at = "acknowledged", user, now
+                # one acknowledgement stops every escalation of the incident (a manual page and the policy alike)
+                for e in escalations:
+                    if e.state in ("active", "exhausted") or e.id == esc.id:
+                        e.state, e.acknowledged_by, e.acknowledged_at = "acknowledged", user, now
+                        await self._cancel_timers(s, e.id)
+                await s.execute(update(Page).where(Page.incident_id == inc.id, Page.outcome == "pending")
+                                .values(outcome="no response"))
                 inc.first_ack_at = inc.first_ack_at or now
-                await self._cancel_timers(s, esc.id)
                 repo.add_event(s, inc.id, now, "acknowledged", user, f"<@{user}> acknowledged the page",
                                {"escalation": esc.id, "position": page.position})
             else:
@@ -296,16 +348,16 @@ class PagingService:
                     await self.d.timers.add(s, key=f"{KIND}:{esc.id}:{esc.position + 1}:declined", kind=KIND, due_at=now,
                                             incident_id=inc.id, payload={"escalation": esc.id, "position": esc.position + 1})
             pages = list((await s.execute(select(Page).where(Page.incident_id == inc.id, Page.ts.is_not(None)))).scalars())
-            channel, ref = inc.channel_id, inc.reference
+            ref = inc.reference
         log.info("incident event=%s ref=%s user=%s", "acknowledged" if acknowledged else "declined", ref, user)
         if acknowledged:
             stamp = now.strftime("%H:%M UTC")
             await asyncio.gather(self._edit_pages(pages, f":white_check_mark: Acknowledged by <@{user}> at {stamp}."),
                                  self.incidents._invite(inc, [user]),
-                                 self._post(channel, f":white_check_mark: <@{user}> acknowledged the page; escalation stopped."))
-            return f"Thanks, you've acknowledged {ref}. Join <#{channel}>." if channel else f"Acknowledged {ref}."
+                                 self.incidents.post_in_channel(inc, f":white_check_mark: <@{user}> acknowledged the page; escalation stopped."))
+            return f"Thanks, you've acknowledged {ref}. Join <#{inc.channel_id}>." if inc.channel_id else f"Acknowledged {ref}."
         await self._edit_pages([p for p in pages if p.id == page_id], f":no_entry_sign: You declined at {now.strftime('%H:%M UTC')}.")
-        await self._post(channel, f":no_entry_sign: <@{user}> declined the page.")
+        await self.incidents.post_in_channel(inc, f":no_entry_sign: <@{user}> declined the page.")
         await self.d.timers.tick()
         return f"Declined. The next responder for {ref} is being paged."
 
@@ -313,28 +365,37 @@ class PagingService:
         await session.execute(update(Timer).where(Timer.kind == KIND, Timer.fired_at.is_(None), Timer.cancelled.is_(False),
                                                   Timer.key.like(f"{KIND}:{escalation_id}:%")).values(cancelled=True))
 
-    async def cancel_for_incident(self, session: AsyncSession, inc: Incident) -> None:
-        """Resolving stops every running escalation of the incident."""
-        escs = list((await session.execute(select(Escalation).where(Escalation.incident_id == inc.id,
-                                                                     Escalation.state == "active"))).scalars())
-        for esc in escs:
-            esc.state = "cancelled"
-            await self._cancel_timers(session, esc.id)
+    async def cancel_for_incident(self, session: AsyncSession, incident_id: int) -> list[int]:
+        """Resolving stops every running escalation of the incident. Called before the incident row is locked
+        (lock order). Returns the pages whose DMs should now say so."""
+        for esc in await self._lock_escalations(session, incident_id):
+            if esc.state in ("active", "exhausted"):
+                esc.state = "cancelled"
+                await self._cancel_timers(session, esc.id)
+        page_ids = list((await session.execute(select(Page.id).where(Page.incident_id == incident_id,
+                                                                     Page.outcome.in_(("pending", "no response")),
+                                                                     Page.ts.is_not(None)))).scalars())
+        await session.execute(update(Page).where(Page.incident_id == incident_id, Page.outcome == "pending")
+                              .values(outcome="no response"))
+        return page_ids
 
-    async def _edit_pages(self, pages: list[Page], outcome: str, late_ack: bool = False) -> None:
+    async def close_pages(self, page_ids: list[int], outcome: str) -> None:
+        if not page_ids:
+            return
+        async with self.d.db.read() as s:
+            pages = list((await s.execute(select(Page).where(Page.id.in_(page_ids)))).scalars())
+        await self._edit_pages(pages, outcome)
+
+    async def _edit_pages(self, pages: list[Page], outcome: str | None, late_ack: bool = False) -> None:
+        incidents = {i: await self.incidents.get(i) for i in {p.incident_id for p in pages}}
+
         async def edit(p: Page) -> None:
             if not (p.dm_channel and p.ts):
                 return
-            inc = await self.incidents.get(p.incident_id)
+            inc = incidents[p.incident_id]
             blocks = bk.page_blocks(inc.reference, inc.title, self.d.config.severity_label(inc.severity), inc.summary,
                                     inc.channel_id, p.id, p.via, outcome=outcome, late_ack=late_ack)
-            await self.d.gateway.update(p.dm_channel, p.ts, f"Page for {inc.reference}: {outcome}", blocks)
-        await asyncio.gather(*(edit(p) for p in pages), return_exceptions=True)
-
-    async def _post(self, channel: str | None, text: str) -> None:
-        if not channel:
-            return
-        try:
-            await self.d.gateway.post(channel, text, bk.event_message(text))
-        except SlackCallFailed:
-            pass  # logged by the gateway
+            await self.d.gateway.update(p.dm_channel, p.ts, f"Page for {inc.reference}: {outcome or 'you are being paged'}", blocks)
+        for result in await asyncio.gather(*(edit(p) for p in pages), return_exceptions=True):
+            if isinstance(result, BaseException) and not isinstance(result, SlackCallFailed):
+                log.error("page DM edit failed", exc_info=result)

@@ -31,7 +31,7 @@ class ReminderService:
     def __init__(self, deps: Deps, incidents: IncidentService) -> None:
         self.d = deps
         self.incidents = incidents
-        deps.timers.register(KIND, self._fire)
+        deps.timers.register(KIND, self._fire, lock=self._lock)
 
     def cadence(self, inc: Incident) -> dt.timedelta | None:
         sev = self.d.config.severities.get(inc.severity)
@@ -52,8 +52,11 @@ class ReminderService:
     async def stop(self, session: AsyncSession, inc: Incident) -> None:
         await self.d.timers.cancel(session, incident_id=inc.id, kind=KIND)
 
+    async def _lock(self, session: AsyncSession, timer: Timer) -> None:
+        await session.get(Incident, timer.incident_id, with_for_update=True)
+
     async def _fire(self, session: AsyncSession, timer: Timer):
-        inc = await session.get(Incident, timer.incident_id, with_for_update=True)
+        inc = await session.get(Incident, timer.incident_id)
         if inc is None or not inc.is_open:
             return None  # moot: resolved while the timer waited
         now = self.d.clock.now()

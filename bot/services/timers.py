@@ -8,6 +8,7 @@ every unfired timer is re-armed and overdue ones fire at once (`tick`). Tests dr
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from typing import Any, Awaitable, Callable, Optional
@@ -25,6 +26,7 @@ log = logging.getLogger("tocsin.timers")
 
 FollowUp = Optional[Callable[[], Awaitable[None]]]
 Handler = Callable[[AsyncSession, Timer], Awaitable[FollowUp]]
+Locker = Callable[[AsyncSession, Timer], Awaitable[None]]
 
 
 class TimerService:
@@ -32,11 +34,11 @@ class TimerService:
         self.db = db
         self.clock = clock
         self.scheduler = scheduler
-        self._handlers: dict[str, Handler] = {}
+        self._handlers: dict[str, tuple[Handler, Locker | None]] = {}
         self._pending_wakes: list[dt.datetime] = []
 
-    def register(self, kind: str, handler: Handler) -> None:
-        self._handlers[kind] = handler
+    def register(self, kind: str, handler: Handler, lock: Locker | None = None) -> None:
+        self._handlers[kind] = (handler, lock)
 
     async def add(self, session: AsyncSession, *, key: str, kind: str, due_at: dt.datetime,
                   incident_id: int | None = None, payload: dict[str, Any] | None = None,
@@ -84,35 +86,49 @@ class TimerService:
         return len(dues)
 
     async def tick(self) -> int:
-        """Fire every due timer once. Returns how many fired."""
+        """Fire every due timer once; their Slack follow-ups then run concurrently. Returns how many fired."""
         now = self.clock.now()
         async with self.db.read() as s:
             due_ids = list((await s.execute(select(Timer.id).where(Timer.fired_at.is_(None), Timer.cancelled.is_(False),
                                                                    Timer.due_at <= now).order_by(Timer.due_at, Timer.id))).scalars())
-        fired = 0
+        follow_ups = []
+        fired_count = 0
         for timer_id in due_ids:
-            if await self._fire(timer_id, now):
-                fired += 1
+            fired, follow_up = await self._fire(timer_id, now)
+            fired_count += fired
+            if fired and follow_up is not None:
+                follow_ups.append((timer_id, follow_up))
         self.arm_pending()
-        return fired
+        results = await asyncio.gather(*(f() for _, f in follow_ups), return_exceptions=True)
+        for (timer_id, _), result in zip(follow_ups, results):
+            if isinstance(result, BaseException):
+                log.error("timer %s follow-up failed; its state change is committed", timer_id, exc_info=result)
+        return fired_count
 
-    async def _fire(self, timer_id: int, now: dt.datetime) -> bool:
-        follow_up: FollowUp = None
-        async with self.db.write() as s:
-            claimed = await s.execute(update(Timer).where(Timer.id == timer_id, Timer.fired_at.is_(None),
-                                                          Timer.cancelled.is_(False)).values(fired_at=now))
-            if claimed.rowcount != 1:
-                return False
-            timer = await s.get(Timer, timer_id)
-            handler = self._handlers.get(timer.kind)
-            if handler is None:
-                log.error("timer %s has unknown kind %s; marked fired", timer.key, timer.kind)
-                return True
-            follow_up = await handler(s, timer)
-        log.info("timer fired key=%s kind=%s", timer.key, timer.kind)
-        if follow_up is not None:
-            try:
-                await follow_up()
-            except Exception:  # logged with traceback; the timer's state change is already committed
-                log.exception("timer follow-up failed key=%s", timer.key)
-        return True
+    async def _fire(self, timer_id: int, now: dt.datetime) -> tuple[bool, FollowUp]:
+        try:
+            async with self.db.write() as s:
+                timer = await s.get(Timer, timer_id)
+                if timer is None or timer.fired_at is not None or timer.cancelled:
+                    return False, None
+                handler, lock = self._handlers.get(timer.kind, (None, None))
+                if lock is not None:
+                    await lock(s, timer)
+                claimed = await s.execute(update(Timer).where(Timer.id == timer_id, Timer.fired_at.is_(None),
+                                                              Timer.cancelled.is_(False)).values(fired_at=now))
+                if claimed.rowcount != 1:
+                    return False, None  # fired or cancelled by someone else meanwhile
+                if handler is None:
+                    log.error("timer %s has unknown kind %s; marked fired", timer.key, timer.kind)
+                    return True, None
+                follow_up = await handler(s, timer)
+                key, kind = timer.key, timer.kind
+        except Exception:
+            # One broken timer must not stop every other incident's timers (nor start-up): log it with its
+            # traceback and mark it fired, so it is not retried forever.
+            log.exception("timer %s failed; marked fired so the others go on", timer_id)
+            async with self.db.write() as s:
+                await s.execute(update(Timer).where(Timer.id == timer_id, Timer.fired_at.is_(None)).values(fired_at=now))
+            return False, None
+        log.info("timer fired key=%s kind=%s", key, kind)
+        return True, follow_up

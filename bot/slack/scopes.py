@@ -18,7 +18,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "conversations.open": ("im:write",),
     "conversations.list": ("channels:read", "groups:read"),
     "conversations.info": ("channels:read", "groups:read"),
-    "conversations.history": ("channels:history", "groups:history"),
+    "conversations.history": ("channels:history", "groups:history", "im:history"),
     "pins.add": ("pins:write",),
     "users.info": ("users:read",),
     "users.lookupByEmail": ("users:read.email",),

@@ -4,7 +4,13 @@ import os
 
 import pytest
 
-from tests.scenario.harness import POSTGRES_ENV, make_standin, populate, postgres_database, start_bot
+from tests.scenario.harness import (
+    POSTGRES_ENV,
+    make_standin,
+    populate,
+    postgres_database,
+    start_bot,
+)
 
 
 @pytest.fixture

@@ -7,7 +7,16 @@ import asyncio
 from sqlalchemy import select
 
 from storage.models import TimelineEvent
-from tests.scenario.harness import ALICE, BOB, CAROL, DAVE, all_text, make_standin, populate, start_bot
+from tests.scenario.harness import (
+    ALICE,
+    BOB,
+    CAROL,
+    DAVE,
+    all_text,
+    make_standin,
+    populate,
+    start_bot,
+)
 
 
 async def declared(slack, title="Checkout errors", sev="sev1"):

@@ -13,7 +13,16 @@ import sys
 import time
 from pathlib import Path
 
-from tests.scenario.harness import ALICE, CAROL, DAVE, ERIN, ROOT, all_text, make_standin, populate
+from tests.scenario.harness import (
+    ALICE,
+    CAROL,
+    DAVE,
+    ERIN,
+    ROOT,
+    all_text,
+    make_standin,
+    populate,
+)
 
 CONFIG = """
 default_team: ops

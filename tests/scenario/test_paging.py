@@ -6,6 +6,8 @@ carol (carol holds the week from 2026-11-23), `secondary` is dave, `nights` has 
 """
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -156,9 +158,23 @@ async def test_manual_pages_user_schedule_and_bad_target(slack, bot):
     await slack.slash_command(ALICE, ch.id, "page nosuchthing")
     err = await slack.wait_for(lambda: [e for e in slack.ephemerals(ALICE) if "nosuchthing" in (e.text or "")])
     assert "`primary`" in err[-1].text
-    # the manual user page escalates to "nobody acknowledged" after its timeout
+    # erin's acknowledgement stopped the schedule page too: carol's DM says so, and nothing escalates
+    carol_dm = page_dms(slack, CAROL)[0]
+    await slack.wait_for(lambda: f"Acknowledged by <@{ERIN}>" in all_text([slack.message(carol_dm.channel, carol_dm.ts)]))
+    await bot.advance(minutes=30)
+    assert "Nobody acknowledged" not in all_text(slack.messages(ch.id))
+    assert len(page_dms(slack, CAROL)) == 1
+
+
+async def test_an_unacknowledged_manual_page_tells_the_channel(slack, bot):
+    await slack.slash_command(ALICE, slack.ids["general"], "declare sev2 Slow search")
+    ch = await slack.wait_for(lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None))
+    await slack.wait_for(lambda: ch.topic)
+    await slack.slash_command(ALICE, ch.id, f"page <@{ERIN}>")
+    await slack.wait_for(lambda: page_dms(slack, ERIN))
     await bot.advance(minutes=5)
-    await slack.wait_for(lambda: "Nobody acknowledged" in all_text(slack.messages(ch.id)))
+    told = await slack.wait_for(lambda: [m for m in slack.messages(ch.id) if "Nobody acknowledged" in all_text([m])])
+    assert f"<@{ERIN}>" in all_text(told)
 
 
 async def test_someone_else_cannot_acknowledge_my_page(slack, bot):
@@ -238,3 +254,40 @@ async def test_paging_does_not_wait_for_a_rate_limited_channel(slack, bot):
     ch = await slack.wait_for(lambda: slack.channel_by_name("inc-2026-002-payments-down"), timeout=10)
     await slack.wait_for(lambda: f"<#{ch.id}>" in all_text([slack.message(dm.channel, dm.ts)]))
     assert len(page_dms(slack, CAROL)) == 1
+
+
+async def test_restart_inside_the_send_window_neither_loses_nor_doubles_a_page(slack, bot):
+    """A crash after claiming a page: if Slack had taken the DM it is not sent again; if not, it is sent now."""
+    from sqlalchemy import update as sql_update
+
+    from tests.scenario.harness import start_bot
+    await declare_sev1(slack)
+    dm = (await slack.wait_for(lambda: page_dms(slack, CAROL)))[0]
+    await slack.wait_for(lambda: slack.calls_to("chat.postMessage"))
+    clock = bot.clock
+    await bot.stop()
+    # crash 1: Slack took carol's DM, the process died before noting its ts
+    again = await start_bot(slack, bot.db_url, CONFIG, clock=clock)
+    async with again.tocsin.deps.db.write() as s:
+        await s.execute(sql_update(Page).values(ts=None))
+    await again.stop()
+    again = await start_bot(slack, bot.db_url, CONFIG, clock=clock)
+    try:
+        await asyncio.sleep(0.3)
+        assert len(page_dms(slack, CAROL)) == 1                    # not doubled
+        async with again.tocsin.deps.db.read() as s:
+            assert (await s.execute(select(Page.ts))).scalar_one() == dm.ts   # and noted
+        # crash 2: the page was claimed, the process died before Slack got it
+        slack.channels[dm.channel].messages.clear()
+        async with again.tocsin.deps.db.write() as s:
+            await s.execute(sql_update(Page).values(ts=None))
+    finally:
+        await again.stop()
+    third = await start_bot(slack, bot.db_url, CONFIG, clock=clock)
+    try:
+        await slack.wait_for(lambda: len(page_dms(slack, CAROL)) == 1)   # sent at start-up
+        await asyncio.sleep(0.3)
+        assert len(page_dms(slack, CAROL)) == 1
+    finally:
+        await third.stop()
+        bot.tocsin.socket_handler = None

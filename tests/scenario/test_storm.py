@@ -9,7 +9,18 @@ import asyncio
 from sqlalchemy import func, select
 
 from storage.models import Incident
-from tests.scenario.harness import ALICE, BOB, CAROL, DAVE, ERIN, all_text, make_standin, manifest_scopes, populate, start_bot
+from tests.scenario.harness import (
+    ALICE,
+    BOB,
+    CAROL,
+    DAVE,
+    ERIN,
+    all_text,
+    make_standin,
+    manifest_scopes,
+    populate,
+    start_bot,
+)
 
 USERS = [ALICE, BOB, CAROL, DAVE, ERIN]
 

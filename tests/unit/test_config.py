@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import Config, ConfigError, default_severities, load_config, parse_config
+from bot.config import (
+    Config,
+    ConfigError,
+    default_severities,
+    load_config,
+    parse_config,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "incident.example.yml"
 SOURCE = "test.yml"

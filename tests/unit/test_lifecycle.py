@@ -5,8 +5,17 @@ import itertools
 
 import pytest
 
-from bot.core.lifecycle import (ROLE_IC, ROLE_SME, STATUS_EMOJI, STATUSES, TRANSITIONS, TransitionError,
-                                check_transition, is_open, parse_status)
+from bot.core.lifecycle import (
+    ROLE_IC,
+    ROLE_SME,
+    STATUS_EMOJI,
+    STATUSES,
+    TRANSITIONS,
+    TransitionError,
+    check_transition,
+    is_open,
+    parse_status,
+)
 
 ALLOWED = {
     ("investigating", "identified"), ("investigating", "monitoring"), ("investigating", "resolved"),

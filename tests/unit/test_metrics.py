@@ -5,8 +5,16 @@ import datetime as dt
 
 import pytest
 
-from bot.core.metrics import (IncidentTimes, Stats, compute_stats, format_stats, format_utc, time_to_acknowledge,
-                              time_to_ic, time_to_resolve)
+from bot.core.metrics import (
+    IncidentTimes,
+    Stats,
+    compute_stats,
+    format_stats,
+    format_utc,
+    time_to_acknowledge,
+    time_to_ic,
+    time_to_resolve,
+)
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 3, 31, 12, 0, tzinfo=UTC)

@@ -16,8 +16,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.mrkdwn import escape, mentions_to_names, strip_markup, truncate, unescape
-from bot.core.postmortem import (DRAFT_MARKER, EVENT_KINDS, KIND_LABELS, ActionItem, PageRecord, PostmortemInput,
-                                 StatusUpdate, TimelineEntry, postmortem_filename, render_postmortem, slack_chunks)
+from bot.core.postmortem import (
+    DRAFT_MARKER,
+    EVENT_KINDS,
+    KIND_LABELS,
+    ActionItem,
+    PageRecord,
+    PostmortemInput,
+    StatusUpdate,
+    TimelineEntry,
+    postmortem_filename,
+    render_postmortem,
+    slack_chunks,
+)
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
