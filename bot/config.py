@@ -239,6 +239,13 @@ class Config(_Strict):
                         problems.append((where + ("schedule",), f"no schedule {target.schedule!r} under schedules"))
                     if target.team and target.team not in self.teams:
                         problems.append((where + ("team",), f"no team {target.team!r} under teams"))
+        paging = [key for key, sev in self.severities.items() if sev.page]
+        if paging and problems == []:
+            team = self.teams.get(self.default_team) if self.default_team else None
+            if team is None or not team.escalation_policy:
+                # declared incidents belong to default_team: without its policy, `page: true` would page nobody
+                problems.append((("severities", paging[0], "page"),
+                                 "page: true needs default_team with an escalation_policy, or nobody would be paged"))
         if problems:
             raise _ReferenceErrors(problems)
         return self

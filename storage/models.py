@@ -74,7 +74,7 @@ class Incident(Base):
     channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     channel_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
     card_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    setup_state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | ready | failed
+    setup_state: Mapped[str] = mapped_column(String(32), default="pending")  # pending | ready | ready_with_problems | failed
     setup_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_update_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     impact: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -2,16 +2,23 @@
 action-item lists (Mark done). Ack at once, then call the service; errors answer privately."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners.replies import slack_failure_text, via_respond
+from bot.listeners.replies import (
+    slack_failure_text,
+    unexpected_failure_text,
+    via_respond,
+)
 from bot.services.context import UserFacingError
 from bot.services.registry import Services
 from bot.slack import blocks as bk
 from bot.slack import ids
 from bot.slack.gateway import SlackCallFailed
+
+log = logging.getLogger("tocsin.actions")
 
 
 def _value(body: dict) -> str:
@@ -38,6 +45,9 @@ def register(app: AsyncApp, svc: Services) -> None:
                     await reply(str(exc))
                 except SlackCallFailed as exc:
                     await reply(slack_failure_text(exc))
+                except Exception as exc:  # logged with its traceback; the clicker still gets an answer
+                    log.exception("button %s failed", action_id)
+                    await reply(unexpected_failure_text(exc))
             return fn
         return wrap
 

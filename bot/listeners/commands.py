@@ -11,11 +11,14 @@ from typing import Any, Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.core.users import split_first_user
+from bot.core.mrkdwn import unescape
 from bot.listeners.help import HELP
-from bot.listeners.replies import slack_failure_text, via_respond
+from bot.listeners.replies import (
+    slack_failure_text,
+    unexpected_failure_text,
+    via_respond,
+)
 from bot.services.context import Reply, UserFacingError
-from bot.services.directory import UserNotFound
 from bot.services.registry import Services
 from bot.slack import blocks as bk
 from bot.slack.gateway import SlackCallFailed
@@ -53,15 +56,9 @@ async def _incident(ctx: Ctx):
 
 
 async def _user(ctx: Ctx, raw: str, what: str) -> str:
-    ref, token, _ = split_first_user(raw)
-    if not token:
-        raise UserFacingError(f"Say who: `/incident {what} @user` (a mention or an email address).")
-    if ref is None:
-        raise UserFacingError(f"'{token}' is not a user. Use a mention like `/incident {what} @alice` or an email address.")
-    try:
-        return await ctx.svc.deps.directory.resolve_ref(ref, token)
-    except UserNotFound as exc:
-        raise UserFacingError(f"{exc.reason} Nothing was changed.") from None
+    token = raw.split(None, 1)[0] if raw.strip() else ""
+    return await ctx.svc.deps.directory.resolve_input(
+        token, f"Say who: `/incident {what} @alice` (a mention or an email address).")
 
 
 # ---- declare -------------------------------------------------------------------------------------------------
@@ -88,9 +85,10 @@ async def cmd_declare(ctx: Ctx, args: str) -> None:
         await ctx.ack_now(f"An incident needs a title. Try `/incident declare {severity} Checkout latency spike`, "
                           "or `/incident` alone to open the form.")
         return
-    await ctx.ack_now(f":hourglass_flowing_sand: Declaring *{bk.escape(title.strip()[:200])}* "
+    await ctx.ack_now(f":hourglass_flowing_sand: Declaring *{title.strip()[:200]}* "
                       f"({incidents.label(severity)}); setting up the channel…")
-    await incidents.declare(user=ctx.user, title=title, severity=severity, reply=ctx.reply)
+    # Slack escaped the command text (`should_escape`); the title is stored as the person typed it
+    await incidents.declare(user=ctx.user, title=unescape(title), severity=severity, reply=ctx.reply)
 
 
 # ---- roles, status -------------------------------------------------------------------------------------------
@@ -243,15 +241,19 @@ async def cmd_actions(ctx: Ctx, args: str) -> None:
 async def cmd_impact(ctx: Ctx, args: str) -> None:
     await ctx.ack_now()
     inc = await _incident(ctx)
-    await ctx.svc.incidents.set_field(inc.id, ctx.user, "impact", args)
-    await ctx.reply(":memo: Impact recorded for the postmortem.")
+    inc = await ctx.svc.incidents.set_field(inc.id, ctx.user, "impact", args)
+    await ctx.reply(":memo: Impact recorded for the postmortem." + _regenerate_hint(inc))
 
 
 async def cmd_cause(ctx: Ctx, args: str) -> None:
     await ctx.ack_now()
     inc = await _incident(ctx)
-    await ctx.svc.incidents.set_field(inc.id, ctx.user, "root_cause", args)
-    await ctx.reply(":memo: Root cause recorded for the postmortem.")
+    inc = await ctx.svc.incidents.set_field(inc.id, ctx.user, "root_cause", args)
+    await ctx.reply(":memo: Root cause recorded for the postmortem." + _regenerate_hint(inc))
+
+
+def _regenerate_hint(inc) -> str:
+    return " Run `/incident postmortem` again to update the generated one." if inc.postmortem_at else ""
 
 
 async def cmd_postmortem(ctx: Ctx, args: str) -> None:
@@ -301,3 +303,6 @@ def register(app: AsyncApp, svc: Services) -> None:
             await ctx.ack_now(str(exc))
         except SlackCallFailed as exc:
             await ctx.ack_now(slack_failure_text(exc))
+        except Exception as exc:  # logged with its traceback; the person still gets an answer
+            log.exception("/incident %s failed", name)
+            await ctx.ack_now(unexpected_failure_text(exc))

@@ -43,3 +43,9 @@ def slack_failure_text(exc: SlackCallFailed) -> str:
     """What the person who acted sees when Slack refused a call after retries."""
     return (f":warning: Slack refused a call ({exc.method}: `{exc.error}`). What was recorded stays recorded; "
             "the channel may lag until the next change.")
+
+
+def unexpected_failure_text(exc: Exception) -> str:
+    """A bug or an outage on our side: say so plainly; the traceback is in the log."""
+    return (f":boom: Something went wrong inside Tocsin ({exc.__class__.__name__}); it is in the bot's log. "
+            "Check `/incident timeline` for what was recorded before trying again.")

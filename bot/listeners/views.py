@@ -7,7 +7,12 @@ from typing import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners.replies import slack_failure_text, via_ephemeral_or_dm
+from bot.core.mrkdwn import escape
+from bot.listeners.replies import (
+    slack_failure_text,
+    unexpected_failure_text,
+    via_ephemeral_or_dm,
+)
 from bot.services.context import UserFacingError
 from bot.services.registry import Services
 from bot.slack import ids
@@ -44,6 +49,9 @@ async def for_incident(svc: Services, body: dict, view: dict, work: Callable[[in
         await reply(str(exc))
     except SlackCallFailed as exc:
         await reply(slack_failure_text(exc))
+    except Exception as exc:  # logged with its traceback; the submitter still gets an answer
+        log.exception("modal %s failed", view.get("callback_id"))
+        await reply(unexpected_failure_text(exc))
 
 
 def register(app: AsyncApp, svc: Services) -> None:
@@ -62,12 +70,17 @@ def register(app: AsyncApp, svc: Services) -> None:
         await ack()
         user = body["user"]["id"]
         reply = via_ephemeral_or_dm(svc.deps.gateway, view.get("private_metadata") or None, user)
+        await reply(f":hourglass_flowing_sand: Declaring *{escape(title[:200])}* "
+                    f"({svc.deps.config.severity_label(severity)}); setting up the channel…")
         try:
             await svc.incidents.declare(user=user, title=title, severity=severity,
                                         summary=text_value(view, ids.IN_SUMMARY) or None,
                                         private="private" in checked(view, ids.IN_PRIVATE), reply=reply)
         except UserFacingError as exc:
             await reply(str(exc))
+        except Exception as exc:
+            log.exception("declare modal failed")
+            await reply(unexpected_failure_text(exc))
 
     @app.view(ids.UPDATE_VIEW)
     async def update_submitted(ack, body, view) -> None:
@@ -77,7 +90,7 @@ def register(app: AsyncApp, svc: Services) -> None:
             return
         await ack()
         await for_incident(svc, body, view, lambda incident_id, user: svc.updates.post_update(
-            incident_id, user, text, status=select_value(view, ids.IN_STATUS)))
+            incident_id, user, escape(text), status=select_value(view, ids.IN_STATUS)))
 
     @app.view(ids.RESOLVE_VIEW)
     async def resolve_submitted(ack, body, view) -> None:
@@ -87,4 +100,5 @@ def register(app: AsyncApp, svc: Services) -> None:
             return
         await ack()
         await for_incident(svc, body, view, lambda incident_id, user: svc.incidents.resolve(
-            incident_id, user, summary, impact=text_value(view, ids.IN_IMPACT), cause=text_value(view, ids.IN_CAUSE)))
+            incident_id, user, escape(summary), impact=escape(text_value(view, ids.IN_IMPACT)),
+            cause=escape(text_value(view, ids.IN_CAUSE))))

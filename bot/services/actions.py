@@ -5,7 +5,6 @@ import logging
 
 from bot.core.users import extract_trailing_user
 from bot.services.context import Deps, UserFacingError
-from bot.services.directory import UserNotFound
 from bot.services.incidents import IncidentService
 from bot.slack import blocks as bk
 from storage import repo
@@ -25,10 +24,7 @@ class ActionItemService:
             raise UserFacingError("Describe the action item: `/incident action Add pool metrics @alice`.")
         owner = None
         if ref is not None:
-            try:
-                owner = await self.d.directory.resolve_ref(ref, raw.rsplit(None, 1)[-1])
-            except UserNotFound as exc:
-                raise UserFacingError(f"{exc.reason} The action item was not added.") from None
+            owner = await self.d.directory.resolve_input(raw.rsplit(None, 1)[-1], "Give the owner as a mention or an email.")
         now = self.d.clock.now()
         async with self.d.db.write() as s:
             item = ActionItemRow(incident_id=incident_id, created_at=now, created_by=actor, text=text, owner=owner)
@@ -37,6 +33,7 @@ class ActionItemService:
             repo.add_event(s, incident_id, now, "action_added", actor,
                            f"<@{actor}> added an action item: {text}" + (f" (owner <@{owner}>)" if owner else ""),
                            {"item": item.id, "owner": owner})
+        log.info("incident event=action_added incident=%s item=%s by=%s", incident_id, item.id, actor)
         await self.incidents.refresh(incident_id, topic=False)
         return f":white_square: Action item #{item.id} added" + (f" for <@{owner}>" if owner else "") + "."
 
@@ -57,5 +54,6 @@ class ActionItemService:
             repo.add_event(s, item.incident_id, now, "action_done", actor, f"<@{actor}> completed an action item: {item.text}",
                            {"item": item.id})
             incident_id = item.incident_id
+        log.info("incident event=action_done incident=%s item=%s by=%s", incident_id, item_id, actor)
         await self.incidents.refresh(incident_id, topic=False)
         return f":white_check_mark: Action item #{item_id} marked done."

@@ -37,8 +37,8 @@ class CaptureService:
             inc = await repo.incident_by_channel(s, channel)
         if inc is None:
             return False
-        if inc.card_ts == ts:
-            return False  # our own summary card, pinned by us
+        if inc.card_ts == ts or (actor and actor == self.d.gateway.bot_user_id):
+            return False  # our own summary card, pinned by us (its ts may not be stored yet when the event comes)
         if message is None:
             try:
                 data = await self.d.gateway.call("conversations.history", channel=channel, latest=ts, oldest=ts,
@@ -50,8 +50,6 @@ class CaptureService:
                 log.warning("capture: message %s in %s not readable", ts, channel)
                 return False
         author = message.get("user") or message.get("bot_id")
-        if author and author == self.d.gateway.bot_user_id:
-            return False
         permalink = await self.d.gateway.permalink(channel, ts)
         text = (message.get("text") or "").strip() or "(message without text)"
         at = dt.datetime.fromtimestamp(float(ts), dt.timezone.utc)

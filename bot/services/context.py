@@ -7,15 +7,12 @@ from typing import Awaitable, Callable
 from bot.config import Config
 from bot.core.clock import Clock
 from bot.services.directory import Directory
+from bot.services.errors import UserFacingError  # noqa: F401  (re-exported: services raise it)
 from bot.services.timers import TimerService
 from bot.slack.gateway import SlackGateway
 from storage.db import Database
 
 Reply = Callable[[str], Awaitable[None]]
-
-
-class UserFacingError(Exception):
-    """Bad input: the message says what was wrong and what would work. Nothing was changed."""
 
 
 @dataclass

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bot.core.users import UserRef, parse_user_ref
+from bot.services.errors import UserFacingError
 from bot.slack.gateway import SlackGateway
 
 
@@ -32,6 +33,19 @@ class Directory:
         if ref is None:
             raise UserNotFound(raw, f"'{raw}' is not a user. Mention them (@name) or give their email address.")
         return await self.resolve_ref(ref, raw)
+
+    async def resolve_input(self, token: str, usage: str) -> str:
+        """A user as typed in a command (mention, email, ID) → their ID; anything else → a private answer that
+        says what was wrong and what would work (`usage`)."""
+        ref = parse_user_ref(token) if token else None
+        if not token:
+            raise UserFacingError(usage)
+        if ref is None:
+            raise UserFacingError(f"'{token}' is not a user. {usage}")
+        try:
+            return await self.resolve_ref(ref, token)
+        except UserNotFound as exc:
+            raise UserFacingError(f"{exc.reason} Nothing was changed.") from None
 
     def config_user(self, reference: str) -> str | None:
         """A user named in the config, resolved at start-up (emails via users.lookupByEmail)."""

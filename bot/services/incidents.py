@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from sqlalchemy import update
@@ -36,7 +37,7 @@ class IncidentService:
         self.d = deps
         self.paging: PagingService | None = None
         self.reminders: ReminderService | None = None
-        self._setup_tasks: set[asyncio.Task] = set()
+        self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # ---- lookups -------------------------------------------------------------------------------------------
     async def in_channel(self, channel_id: str) -> Incident:
@@ -80,7 +81,7 @@ class IncidentService:
             s.add(inc)
             await s.flush()
             repo.add_event(s, inc.id, now, "declared", user,
-                           f"<@{user}> declared the incident: {title} ({self.label(severity)})",
+                           f"<@{user}> declared the incident: {bk.escape(title)} ({self.label(severity)})",
                            {"severity": severity, "private": private})
             if self.reminders:
                 await self.reminders.schedule(s, inc, now, new=True)
@@ -115,6 +116,7 @@ class IncidentService:
         log.info("incident event=channel_created ref=%s channel=%s name=%s", inc.reference, channel_id, name)
         card = await self.card_data(inc, new=True)
         topic = bk.topic_text(card.severity_label, inc.status, inc.ic, None)
+        purpose = bk.purpose_text(inc.reference, inc.title, card.severity_label, inc.status, None)
 
         async def post_card() -> None:
             data = await self.d.gateway.post(channel_id, bk.card_text(card), bk.card_blocks(card))
@@ -128,8 +130,7 @@ class IncidentService:
             "card": post_card(),
             "store": self._channel_stored(inc.id, channel_id, name),
             "topic": self.d.gateway.call("conversations.setTopic", channel=channel_id, topic=topic),
-            "purpose": self.d.gateway.call("conversations.setPurpose", channel=channel_id,
-                                           purpose=f"{inc.reference}: {inc.title}"[:250]),
+            "purpose": self.d.gateway.call("conversations.setPurpose", channel=channel_id, purpose=purpose),
             "invite": self.d.gateway.invite(channel_id, [inc.declared_by] if inc.declared_by else []),
             "announce": self._announce_declared(inc, card, channel_id),
         }
@@ -138,6 +139,8 @@ class IncidentService:
         results = dict(zip(jobs, await asyncio.gather(*jobs.values(), return_exceptions=True)))
         problems = []
         for job, result in results.items():
+            if job == "paging":  # not the declarer's concern: logged by the timer service
+                continue
             if isinstance(result, SlackCallFailed):
                 problems.append(f"{job} ({result.error})")
             elif isinstance(result, BaseException):
@@ -206,6 +209,12 @@ class IncidentService:
                 log.error("announce failed channel=%s error=%s", channel, exc.error)
         return problem
 
+    async def announce_or_warn(self, inc: Incident, text: str, extra_channels: tuple[str, ...] = ()) -> None:
+        """Announce a change; when that fails, say so in the incident channel (the log has it too)."""
+        problem = await self.announce(text, bk.event_message(text), extra_channels)
+        if problem:
+            await self.post_in_channel(inc, f":warning: {problem}")
+
     async def _post_joining(self, channel: str, text: str, blocks: list[dict] | None) -> dict:
         try:
             return await self.d.gateway.post(channel, text, blocks)
@@ -219,7 +228,7 @@ class IncidentService:
         if inc.private:
             return await self.announce(f"A private incident {inc.reference} was declared.",
                                        bk.private_announcement_blocks(inc.reference, card.severity_label))
-        return await self.announce(f":rotating_light: {inc.reference} {inc.title}",
+        return await self.announce(f":rotating_light: {inc.reference} {bk.escape(inc.title)}",
                                    bk.announcement_blocks(card, channel_id, ":rotating_light: *New incident declared*"))
 
     # ---- card ----------------------------------------------------------------------------------------------
@@ -235,21 +244,34 @@ class IncidentService:
                            actions=tuple((a.text, a.owner, a.done) for a in items), private=inc.private)
 
     async def refresh(self, incident_id: int, *, topic: bool = True) -> None:
-        """Edit the card in place and the topic, from the stored state."""
-        inc = await self.get(incident_id)
-        if not inc.channel_id:
-            return
-        card = await self.card_data(inc)
-        calls = []
-        if inc.card_ts:
-            calls.append(self.d.gateway.update(inc.channel_id, inc.card_ts, bk.card_text(card), bk.card_blocks(card)))
-        if topic:
-            ic_name = await self.d.gateway.user_name(inc.ic) if inc.ic else None
-            calls.append(self.d.gateway.call("conversations.setTopic", channel=inc.channel_id,
-                                             topic=bk.topic_text(card.severity_label, inc.status, inc.ic, ic_name)))
-        for result in await asyncio.gather(*calls, return_exceptions=True):
-            if isinstance(result, BaseException) and not isinstance(result, SlackCallFailed):
-                log.error("card refresh failed ref=%s", inc.reference, exc_info=result)
+        """Edit the card in place, and the topic and purpose, from the stored state. One refresh at a time per
+        incident, reading inside the lock, so two near-simultaneous changes can't leave the older one on the card."""
+        async with self._card_locks[incident_id]:
+            inc = await self.get(incident_id)
+            if not inc.channel_id:
+                return
+            card = await self.card_data(inc)
+            calls = []
+            if inc.card_ts:
+                calls.append(self.d.gateway.update(inc.channel_id, inc.card_ts, bk.card_text(card), bk.card_blocks(card)))
+            elif inc.setup_state != "pending":
+                calls.append(self._repost_card(inc, card))  # the first post failed: the next change brings it back
+            if topic:
+                ic_name = await self.d.gateway.user_name(inc.ic) if inc.ic else None
+                calls.append(self.d.gateway.call("conversations.setTopic", channel=inc.channel_id,
+                                                 topic=bk.topic_text(card.severity_label, inc.status, inc.ic, ic_name)))
+                calls.append(self.d.gateway.call("conversations.setPurpose", channel=inc.channel_id,
+                                                 purpose=bk.purpose_text(inc.reference, inc.title, card.severity_label,
+                                                                         inc.status, ic_name)))
+            for result in await asyncio.gather(*calls, return_exceptions=True):
+                if isinstance(result, BaseException) and not isinstance(result, SlackCallFailed):
+                    log.error("card refresh failed ref=%s", inc.reference, exc_info=result)
+
+    async def _repost_card(self, inc: Incident, card: bk.CardData) -> None:
+        data = await self.d.gateway.post(inc.channel_id, bk.card_text(card), bk.card_blocks(card))
+        await self._store(inc.id, card_ts=data["ts"])
+        await self.d.gateway.call("pins.add", channel=inc.channel_id, timestamp=data["ts"])
+        log.info("incident event=card_reposted ref=%s", inc.reference)
 
     async def post_in_channel(self, inc: Incident, text: str) -> None:
         if not inc.channel_id:
@@ -344,11 +366,11 @@ class IncidentService:
         self.d.timers.arm_pending()
         log.info("incident event=%s ref=%s from=%s to=%s by=%s", kind, inc.reference, previous, target, actor)
         emoji = bk.STATUS_EMOJI.get(target, "")
-        announce = f"{emoji} *{inc.reference}* {inc.title}: {previous} → *{target}*"
+        announce = f"{emoji} *{inc.reference}* {bk.escape(inc.title)}: {previous} → *{target}*"
         if inc.private:
             announce = f"{emoji} Private incident *{inc.reference}* is now *{target}*."
         await asyncio.gather(self.refresh(inc.id), self.post_in_channel(inc, f"{emoji} {text}."),
-                             self.announce(announce, bk.event_message(announce)),
+                             self.announce_or_warn(inc, announce),
                              self.paging.close_pages(closed_pages, ":white_check_mark: The incident was resolved; no action needed.")
                              if self.paging else asyncio.sleep(0))
         return inc
@@ -368,11 +390,11 @@ class IncidentService:
                 await self.reminders.schedule(s, inc, now)
         self.d.timers.arm_pending()
         log.info("incident event=severity_changed ref=%s from=%s to=%s by=%s", inc.reference, previous, severity, actor)
-        announce = f":arrows_counterclockwise: *{inc.reference}* {inc.title}: severity {self.label(previous)} → *{self.label(severity)}*"
+        announce = f":arrows_counterclockwise: *{inc.reference}* {bk.escape(inc.title)}: severity {self.label(previous)} → *{self.label(severity)}*"
         if inc.private:
             announce = f":arrows_counterclockwise: Private incident *{inc.reference}* is now *{self.label(severity)}*."
         await asyncio.gather(self.refresh(inc.id), self.post_in_channel(inc, f":arrows_counterclockwise: {text}."),
-                             self.announce(announce, bk.event_message(announce)))
+                             self.announce_or_warn(inc, announce))
         return inc
 
     async def resolve(self, incident_id: int, actor: str, resolution: str, impact: str | None = None,
@@ -408,10 +430,9 @@ class IncidentService:
         now = self.d.clock.now()
         async with self.d.db.write() as s:
             inc = await s.get(Incident, incident_id, with_for_update=True)
-            if inc.postmortem_at and inc.status == "resolved":
-                raise UserFacingError(f"The postmortem of {inc.reference} is already generated; edit it in the channel canvas.")
             setattr(inc, field, text)
             repo.add_event(s, inc.id, now, kind, actor, f"<@{actor}> recorded the {'impact' if field == 'impact' else 'root cause'}: {text}")
+        log.info("incident event=%s ref=%s by=%s", kind, inc.reference, actor)
         return inc
 
     async def timeline_lines(self, incident_id: int) -> list[str]:

@@ -139,13 +139,8 @@ class OnCallService:
         if name not in self.d.config.schedules:
             valid = ", ".join(f"`{n}`" for n in self.d.config.schedules) or "none configured"
             raise UserFacingError(f"There is no schedule `{name}`. Schedules: {valid}. {usage}")
-        ref, token, when = split_first_user(rest)
-        if ref is None:
-            raise UserFacingError(f"'{token}' is not a user. {usage}")
-        try:
-            user = await self.d.directory.resolve_ref(ref, token)
-        except UserNotFound as exc:
-            raise UserFacingError(f"{exc.reason} Nothing was changed.") from None
+        _ref, token, when = split_first_user(rest)
+        user = await self.d.directory.resolve_input(token, usage)
         now = self.d.clock.now()
         end = self._override_end(name, when.strip(), now, usage)
         async with self.d.db.write() as s:
@@ -162,11 +157,11 @@ class OnCallService:
         tz = self.d.config.schedules[name].time_zone
         if m := UNTIL.match(when):
             local_now = now.astimezone(ZoneInfo(tz))
-            day = dt.date.fromisoformat(m.group(1)) if m.group(1) else local_now.date()
             try:
+                day = dt.date.fromisoformat(m.group(1)) if m.group(1) else local_now.date()
                 naive = dt.datetime.combine(day, _time(m.group(2)))
             except ValueError:
-                raise UserFacingError(f"'{when}' is not a valid time. {usage}") from None
+                raise UserFacingError(f"'{when}' is not a valid date and time. {usage}") from None
             end = core.localize(naive, tz)
             if not m.group(1) and end <= now:
                 end = core.localize(naive + dt.timedelta(days=1), tz)

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.users import parse_user_ref
 from bot.services.context import Deps, UserFacingError
-from bot.services.directory import UserNotFound
 from bot.services.incidents import IncidentService
 from bot.services.oncall import OnCallService
 from bot.slack import blocks as bk
@@ -95,17 +94,16 @@ class PagingService:
                     "steps": [{"timeout_s": MANUAL_TIMEOUT.total_seconds(), "targets": [{"schedule": target}]}]}
             what = f"whoever is on call for {target}"
         else:
-            ref = parse_user_ref(target)
-            if ref is None:
-                valid = ", ".join(f"`{n}`" for n in [*config.schedules, *config.teams]) or "none configured"
+            valid = ", ".join(f"`{n}`" for n in [*config.schedules, *config.teams]) or "none configured"
+            if parse_user_ref(target) is None:
                 raise UserFacingError(f"'{target}' is not a user, schedule or team. Page `@user`, or one of: {valid}.")
-            try:
-                user = await self.d.directory.resolve_ref(ref, target)
-            except UserNotFound as exc:
-                raise UserFacingError(f"{exc.reason} Nobody was paged.") from None
+            user = await self.d.directory.resolve_input(target, f"Page `@user`, or one of: {valid}.")
             plan = {"name": "manual", "repeat": 0,
                     "steps": [{"timeout_s": MANUAL_TIMEOUT.total_seconds(), "targets": [{"user_id": user}]}]}
             what = f"<@{user}>"
+        inc = await self.incidents.get(incident_id)
+        if not inc.is_open:
+            raise UserFacingError(f"{inc.reference} is resolved; `/incident reopen` it before paging anyone.")
         now = self.d.clock.now()
         async with self.d.db.write() as s:
             await self._start(s, incident_id, plan, actor, now)
@@ -168,6 +166,8 @@ class PagingService:
                 verb = "Paged" if position == 0 else "Escalated to"
                 repo.add_event(session, inc.id, now, kind, None, f"{verb} {label} of {plan['name']}: {who}",
                                {"escalation": esc.id, "position": position, "users": [u for u, _ in targets]})
+                log.info("incident event=%s ref=%s position=%s users=%s", kind, inc.reference, position,
+                         ",".join(u for u, _ in targets))
                 # the next position's timer is committed with these pages, before any DM goes out
                 await self.d.timers.add(session, key=f"{KIND}:{esc.id}:{position + 1}", kind=KIND,
                                         due_at=now + dt.timedelta(seconds=step["timeout_s"]), incident_id=inc.id,
@@ -175,6 +175,7 @@ class PagingService:
                 break
             repo.add_event(session, inc.id, now, "step_skipped", None, f"Nobody is on call for {label} of {plan['name']}; skipped.",
                            {"escalation": esc.id, "position": position})
+            log.info("incident event=step_skipped ref=%s position=%s", inc.reference, position)
             esc.position = position
             position += 1
         else:

@@ -2,6 +2,7 @@
 canvas (replaced on re-runs, never piled up) and a `.md` file; where canvases are refused, the file alone."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -40,7 +41,8 @@ class PostmortemService:
         users |= {e.actor for e in events if e.actor} | {p.user for p in pages} | {a.owner for a in items if a.owner}
         for text in [e.text for e in events] + [u.text for u in updates]:
             users |= set(MENTION.findall(text))
-        names = {u: await self.d.gateway.user_name(u) for u in sorted(users)}
+        ordered = sorted(users)
+        names = dict(zip(ordered, await asyncio.gather(*(self.d.gateway.user_name(u) for u in ordered))))
         return pmcore.PostmortemInput(
             reference=inc.reference, title=inc.title, severity_label=self.d.config.severity_label(inc.severity),
             status=inc.status, declared_at=inc.declared_at, declared_by=inc.declared_by,
@@ -70,8 +72,8 @@ class PostmortemService:
         markdown = pmcore.render_postmortem(pm, now, draft=draft)
         canvas_note = await self._export_canvas(inc, markdown)
         file_note = await self._export_file(inc, pm, markdown, draft)
-        link = f"<#{inc.channel_id}>"
-        await self.incidents.announce(f":memo: The {'draft ' if draft else ''}postmortem of *{inc.reference}* is in {link}.")
+        where = "its private channel" if inc.private else f"<#{inc.channel_id}>"
+        await self.incidents.announce_or_warn(inc, f":memo: The {'draft ' if draft else ''}postmortem of *{inc.reference}* is in {where}.")
         log.info("incident event=postmortem ref=%s draft=%s canvas=%s", inc.reference, draft, canvas_note)
         return f":memo: {'Draft p' if draft else 'P'}ostmortem of {inc.reference}: {canvas_note}; {file_note}."
 

@@ -96,6 +96,7 @@ class UpdateService:
             await reply(f"I could not open the form ({exc.error}). Post in one line: `/incident update &lt;text&gt;`.")
 
     async def post_update(self, incident_id: int, actor: str, text: str, status: str | None = None) -> None:
+        """`text` is Slack mrkdwn: a slash command's text as Slack escaped it, a modal's escaped by the listener."""
         text = text.strip()
         if not text:
             raise UserFacingError("An update needs text: `/incident update Rolled back; error rate falling`.")
@@ -116,10 +117,10 @@ class UpdateService:
         self.d.timers.arm_pending()
         log.info("incident event=status_update ref=%s by=%s", inc.reference, actor)
         emoji = bk.STATUS_EMOJI.get(inc.status, "")
-        body = f"{emoji} *Status update: {bk.status_text(inc.status)}* from <@{actor}>\n{bk.escape(text)}"
-        announce = (f"{emoji} *{inc.reference}* {bk.escape(inc.title)} — *{inc.status}*\n{bk.escape(text)}"
+        body = f"{emoji} *Status update: {bk.status_text(inc.status)}* from <@{actor}>\n{text}"
+        announce = (f"{emoji} *{inc.reference}* {bk.escape(inc.title)} — *{inc.status}*\n{text}"
                     if not inc.private else f"{emoji} Private incident *{inc.reference}* posted an update ({inc.status}).")
         sev = self.d.config.severities.get(inc.severity)
         extra = tuple(self.d.notify_channel_ids.get(c, c) for c in (sev.notify_channels if sev else ()))
         await asyncio.gather(self.incidents.post_in_channel(inc, body), self.incidents.refresh(inc.id, topic=False),
-                             self.incidents.announce(announce, bk.event_message(announce), extra_channels=extra))
+                             self.incidents.announce_or_warn(inc, announce, extra_channels=extra))

@@ -128,13 +128,19 @@ def card_blocks(card: CardData) -> list[dict]:
 
 
 def card_text(card: CardData) -> str:
-    return truncate(f"{card.reference} {card.title} [{card.severity_label}, {card.status}]", 3000)
+    return truncate(f"{card.reference} {escape(card.title)} [{escape(card.severity_label)}, {card.status}]", 3000)
 
 
 def topic_text(severity_label: str, status: str, ic: str | None, ic_name: str | None) -> str:
     """Topics are plain text (250 chars max); name the IC rather than mention them."""
     who = f"@{ic_name}" if ic_name else ("IC assigned" if ic else "no IC yet")
     return truncate(f"{severity_label} | {status.capitalize()} | IC: {who}", 250)
+
+
+def purpose_text(reference: str, title: str, severity_label: str, status: str, ic_name: str | None) -> str:
+    """The channel purpose also carries severity, status and IC (plain text, 250 chars max)."""
+    tail = f" | {severity_label} | {status.capitalize()} | IC: {'@' + ic_name if ic_name else 'none'}"
+    return truncate(f"{reference}: {truncate(title, max(20, 250 - len(reference) - len(tail) - 2))}{tail}", 250)
 
 
 def announcement_blocks(card: CardData, channel_id: str | None, headline: str) -> list[dict]:

@@ -106,8 +106,11 @@ async def test_declare_to_exported_postmortem(slack, bot):
     final = files[-1].content.decode()
     assert "Timeline" in final and "Rolled back v2.1" in final and "DRAFT" not in final
     assert "postmortem" in all_text(slack.messages(slack.ids["incidents"])).lower()
-    await slack.slash_command(BOB, ch.id, "impact too late")
-    await slack.wait_for(lambda: [e for e in slack.ephemerals(BOB) if "already generated" in (e.text or "")])
+    # impact given after the postmortem is still recorded, with a hint to regenerate it
+    await slack.slash_command(BOB, ch.id, "impact 31% of payments, not 30%")
+    await slack.wait_for(lambda: [e for e in slack.ephemerals(BOB) if "postmortem` again" in (e.text or "")])
+    await slack.slash_command(BOB, ch.id, "postmortem")
+    await slack.wait_for(lambda: "31% of payments" in canvas.markdown)
     await slack.slash_command(ALICE, slack.ids["general"], "stats 30d")
     stats = await slack.wait_for(lambda: [e for e in slack.ephemerals(ALICE) if "Incidents over the last" in (e.text or "")])
     assert "SEV1" in stats[-1].text

@@ -61,7 +61,10 @@ async def test_title_is_slugged_decoded_and_bounded(slack, bot):
     assert ch.name.startswith("inc-2026-001-cafe-creme-paiements-ko")
     assert len(ch.name) <= 80 and NAME.match(ch.name)
     card = await card_of(slack, ch.id)
-    assert "Café &amp; Crème" in all_text([card])
+    header = next(b for b in card.blocks if b["type"] == "header")["text"]["text"]
+    assert header.startswith("INC-2026-001 Café & Crème")       # plain text: as typed, Slack's escape undone
+    assert "&amp;amp;" not in all_text([card]) + all_text(slack.messages(slack.ids["incidents"]))
+    assert "Café &amp; Crème" in await slack.wait_for(lambda: all_text(slack.messages(slack.ids["incidents"])))
 
 
 async def test_private_incident_gets_private_channel_and_discreet_announcement(slack, bot):
