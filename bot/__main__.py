@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import gc
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -68,7 +69,9 @@ async def run_bot() -> int:
         fail(str(exc))
     except SlackCallFailed as exc:
         await tocsin.stop()
-        hint = " Check SLACK_BOT_TOKEN." if exc.error in ("invalid_auth", "not_authed", "account_inactive") else ""
+        variable = "SLACK_APP_TOKEN" if exc.method == "apps.connections.open" else "SLACK_BOT_TOKEN"
+        hint = f" Check {variable}." if exc.error in ("invalid_auth", "not_authed", "account_inactive",
+                                                       "not_allowed_token_type", "token_revoked") else ""
         fail(f"Slack refused {exc.method} ({exc.error}) at start-up.{hint}")
     except OSError as exc:
         await tocsin.stop()
@@ -80,9 +83,17 @@ async def run_bot() -> int:
     return 0
 
 
+def config_path(given: str | None) -> Path | None:
+    """The config an operator command reads: the argument, else INCIDENT_CONFIG, else ./incident.yml if present."""
+    if given:
+        return Path(given)
+    if os.environ.get("INCIDENT_CONFIG"):
+        return Path(os.environ["INCIDENT_CONFIG"])
+    return Path("incident.yml") if Path("incident.yml").exists() else None
+
+
 def check_config(path: str | None) -> int:
-    from bot.settings import Settings
-    p = Path(path) if path else Settings.model_construct(incident_config=None).config_path()
+    p = config_path(path)
     try:
         config = load_config(p)
     except ConfigError as exc:
@@ -98,17 +109,20 @@ def check_config(path: str | None) -> int:
 def print_oncall(schedule: str, days: int, start: str | None, path: str | None) -> int:
     from bot.core import oncall as core
     from bot.services.oncall import schedule_from_config
-    from bot.settings import Settings
 
-    p = Path(path) if path else Settings.model_construct(incident_config=None).config_path()
+    p = config_path(path)
     try:
         config = load_config(p)
     except ConfigError as exc:
         fail(str(exc))
     if schedule not in config.schedules:
         fail(f"no schedule {schedule!r} in {p or 'the built-in config'}; schedules: {', '.join(config.schedules) or 'none'}")
-    t0 = (dt.datetime.fromisoformat(start).replace(tzinfo=dt.timezone.utc) if start
-          else dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0))
+    try:
+        t0 = dt.datetime.fromisoformat(start) if start else dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+    except ValueError:
+        fail(f"--from {start!r} is not a date or date-time such as 2026-11-23 or 2026-11-23T09:00 (UTC unless an offset is given)")
+    if t0.tzinfo is None:
+        t0 = t0.replace(tzinfo=dt.timezone.utc)
     sched = schedule_from_config(config, schedule)  # config only: users print as written in the config
     print(core.render_table(sched, t0, t0 + dt.timedelta(days=days)))
     return 0

@@ -108,6 +108,8 @@ class Tocsin:
                 log.warning("%d listener tasks still running at shutdown", len(still))
 
     async def start(self) -> None:
+        # A wrong app token would otherwise only show as Bolt reconnecting forever: check it once, up front.
+        await self.deps.gateway.check_app_token(self.settings.slack_app_token)
         await self.prepare()
         self.socket_handler = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
         await self.socket_handler.connect_async()

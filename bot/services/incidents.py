@@ -95,7 +95,8 @@ class IncidentService:
     async def _create_channel(self, inc: Incident) -> tuple[str, str]:
         last_error = "name_taken"
         for suffix in range(MAX_NAME_ATTEMPTS):
-            name = channel_name(self.d.config.channel_prefix, inc.year, inc.number, inc.title, suffix=suffix)
+            # the slugifier reads Slack-escaped text; titles are stored as typed
+            name = channel_name(self.d.config.channel_prefix, inc.year, inc.number, bk.escape(inc.title), suffix=suffix)
             try:
                 data = await self.d.gateway.call("conversations.create", name=name, is_private=inc.private)
                 return data["channel"]["id"], data["channel"]["name"]

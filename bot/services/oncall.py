@@ -143,10 +143,13 @@ class OnCallService:
         user = await self.d.directory.resolve_input(token, usage)
         now = self.d.clock.now()
         end = self._override_end(name, when.strip(), now, usage)
+        before = await self.on_call(name, now)
         async with self.d.db.write() as s:
             s.add(OverrideRow(schedule=name, user=user, start=now, end=end, created_by=actor, created_at=now))
             await self._plan_handoffs(s, name, now)
         self.d.timers.arm_pending()
+        if before != user:  # the override's start is a handoff too: tell both people now
+            await self._notify_handoff(name, before, user, end)
         log.info("override schedule=%s user=%s until=%s by=%s", name, user, end.isoformat(), actor)
         return (f":arrows_counterclockwise: <@{user}> is on call for *{name}* from now until {bk.slack_date(end)} "
                 f"({format_duration(end - now)}).")
@@ -208,25 +211,31 @@ class OnCallService:
         outgoing, incoming = (before.user if before else None), (after.user if after else None)
         if outgoing == incoming:
             return None  # moot: an override changed the plan since this notice was scheduled
-        open_incidents = [i for i in await repo.open_incidents(session)]
+        if after is not None and after.end <= self.d.clock.now():
+            return None  # moot: that shift already ended while the bot was down; don't send stale notices
+        until = after.end if after else None
+        return lambda: self._notify_handoff(name, outgoing, incoming, until)
+
+    async def _notify_handoff(self, name: str, outgoing: str | None, incoming: str | None,
+                              until: dt.datetime | None) -> None:
+        """The incoming on-call gets the open incidents they inherit (the seeds' handoff checklist); the outgoing
+        one hears that the shift ended and to whom."""
+        async with self.d.db.read() as s:
+            open_incidents = await repo.open_incidents(s)
         lines = [f"• *{i.reference}* {'private incident' if i.private else bk.escape(i.title)} — "
                  f"{self.d.config.severity_label(i.severity)}, {i.status}, IC {bk.mention(i.ic)}"
                  + (f", <#{i.channel_id}>" if i.channel_id else "") for i in open_incidents]
-        until = after.end if after else None
-
-        async def notify() -> None:
-            if incoming:
-                text = (f":pager: *Your on-call shift for {name} has started*" +
-                        (f" (until {bk.slack_date(until)})" if until else "") + ".\n")
-                text += ("*Open incidents you inherit:*\n" + "\n".join(lines)) if lines else "No open incidents. Quiet shift, hopefully."
-                text += "\nCheck recent alerts, sync with the previous on-call, and make sure your notifications work."
-                await self._dm(incoming, text)
-            if outgoing:
-                handed = f" to <@{incoming}>" if incoming else " (nobody is on call after you)"
-                await self._dm(outgoing, f":wave: Your on-call shift for *{name}* has ended; handed over{handed}. "
-                                         "Pass on any context in the incident channels.")
-            log.info("handoff schedule=%s from=%s to=%s", name, outgoing, incoming)
-        return notify
+        if incoming:
+            text = (f":pager: *Your on-call shift for {name} has started*" +
+                    (f" (until {bk.slack_date(until)})" if until else "") + ".\n")
+            text += ("*Open incidents you inherit:*\n" + "\n".join(lines)) if lines else "No open incidents. Quiet shift, hopefully."
+            text += "\nCheck recent alerts, sync with the previous on-call, and make sure your notifications work."
+            await self._dm(incoming, text)
+        if outgoing:
+            handed = f" to <@{incoming}>" if incoming else " (nobody is on call after you)"
+            await self._dm(outgoing, f":wave: Your on-call shift for *{name}* has ended; handed over{handed}. "
+                                     "Pass on any context in the incident channels.")
+        log.info("handoff schedule=%s from=%s to=%s", name, outgoing, incoming)
 
     async def _dm(self, user: str, text: str) -> None:
         try:

@@ -191,3 +191,12 @@ class SlackGateway:
             error = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
             log.warning("slack error method=files_upload_v2 error=%s channel=%s", error, channel)
             raise SlackCallFailed("files_upload_v2", error) from exc
+
+    async def check_app_token(self, app_token: str) -> None:
+        """apps.connections.open with the app-level token: fails fast (SlackCallFailed) if it is wrong."""
+        try:
+            await self.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
+            log.error("slack error method=apps.connections.open error=%s", error)
+            raise SlackCallFailed("apps.connections.open", error) from exc

@@ -100,3 +100,32 @@ async def test_list_shows_open_incidents_with_links(slack, bot):
     await slack.slash_command(BOB, slack.ids["general"], "list")
     shown = await slack.wait_for(lambda: [e for e in slack.ephemerals(BOB) if "Open incidents" in (e.text or "")])
     assert f"<#{ch.id}>" in shown[-1].text and "INC-2026-001" in shown[-1].text
+
+
+async def test_a_modal_title_cannot_ping_the_announce_channel(slack, bot):
+    await slack.slash_command(ALICE, slack.ids["general"], "")
+    view = (await slack.wait_for(lambda: slack.open_views(ALICE)))[-1]
+    await slack.submit_view(ALICE, view.id, {"title": {"title": "<!channel> DB <down> & out"},
+                                             "severity": {"severity": "sev2"}})
+    ch = await slack.wait_for(lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None))
+    assert ch.name == "inc-2026-001-channel-db-down-out"   # typed text, not markup
+    await slack.wait_for(lambda: ch.topic)
+    ch.members.add(ALICE)
+    await slack.slash_command(ALICE, ch.id, "status identified")
+    await slack.wait_for(lambda: "identified" in all_text(slack.messages(slack.ids["incidents"])))
+    def mrkdwn(messages):   # what Slack parses for mentions: message text and mrkdwn objects (not plain_text)
+        out = [m.text or "" for m in messages]
+        stack = [b for m in messages for b in (m.blocks or [])]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, dict):
+                if x.get("type") == "mrkdwn":
+                    out.append(x.get("text", ""))
+                stack.extend(v for v in x.values() if isinstance(v, (dict, list)))
+            elif isinstance(x, list):
+                stack.extend(x)
+        return "\n".join(out)
+    shown = mrkdwn(slack.messages(slack.ids["incidents"]) + slack.messages(ch.id))
+    assert "<!channel>" not in shown and "&lt;!channel&gt; DB &lt;down&gt; &amp; out" in shown
+    # told at once too: the bot is not in #general, so chat.postEphemeral fails and the answer comes by DM
+    await slack.wait_for(lambda: [m for m in slack.dms(ALICE) if "Declaring" in all_text([m])])

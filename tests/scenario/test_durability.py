@@ -111,3 +111,20 @@ async def test_invalid_config_exits_2_naming_key_and_line(tmp_path):
     out = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "severities.sev1.colour" in out.stderr and "line 4" in out.stderr and "Traceback" not in out.stderr
+
+
+async def test_a_wrong_app_token_exits_2_naming_it(tmp_path):
+    slack = make_standin()
+    await slack.start()
+    try:
+        env = dict(os.environ, SLACK_BOT_TOKEN=slack.bot_token, SLACK_APP_TOKEN="xapp-wrong",
+                   SLACK_API_URL=slack.api_url, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 't.db'}",
+                   PYTHONPATH=str(ROOT))
+        env.pop("INCIDENT_CONFIG", None)
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 2
+        assert "SLACK_APP_TOKEN" in err.decode() and "Traceback" not in err.decode()
+    finally:
+        await slack.stop()

@@ -291,3 +291,21 @@ async def test_restart_inside_the_send_window_neither_loses_nor_doubles_a_page(s
     finally:
         await third.stop()
         bot.tocsin.socket_handler = None
+
+
+async def test_an_override_starting_now_is_a_handoff(slack, bot):
+    await slack.slash_command(ALICE, slack.ids["general"], f"override primary <@{ERIN}> 2h")
+    await slack.wait_for(lambda: [m for m in slack.dms(ERIN) if "shift for primary has started" in all_text([m])])
+    await slack.wait_for(lambda: [m for m in slack.dms(CAROL) if "has ended" in all_text([m])])
+    await bot.advance(hours=2)     # the override ends: back to carol
+    await slack.wait_for(lambda: [m for m in slack.dms(CAROL) if "shift for primary has started" in all_text([m])])
+    await slack.slash_command(ALICE, slack.ids["general"], f"override primary <@{ERIN}> until 2026-02-30 09:00")
+    await slack.wait_for(lambda: [e for e in slack.ephemerals(ALICE) if "not a valid date" in (e.text or "")])
+
+
+async def test_stale_handoffs_after_downtime_are_not_sent(slack, bot):
+    bot.clock.advance(__import__("datetime").timedelta(days=15))   # two weekly handoffs passed while "down"
+    await bot.tick()
+    await asyncio.sleep(0.2)
+    started = [m for u in (BOB, CAROL) for m in slack.dms(u) if "has started" in all_text([m])]
+    assert len(started) <= 1        # at most the current shift's notice, never the stale ones

@@ -26,3 +26,14 @@ def test_check_config_ok_and_unknown_schedule(capsys, tmp_path):
         main(["oncall", "nope", "--config", str(ROOT / "incident.example.yml")])
     assert exit_.value.code == 2
     assert "no schedule 'nope'" in capsys.readouterr().err
+
+
+def test_operator_commands_read_incident_config(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INCIDENT_CONFIG", str(ROOT / "incident.example.yml"))
+    assert main(["check-config"]) == 0
+    assert "incident.example.yml: OK" in capsys.readouterr().out
+    assert main(["oncall", "platform-secondary", "--days", "2", "--from", "2024-01-01T00:00:00+00:00"]) == 0
+    with pytest.raises(SystemExit) as exit_:
+        main(["oncall", "platform-secondary", "--from", "yesterday"])
+    assert exit_.value.code == 2 and "--from 'yesterday'" in capsys.readouterr().err

@@ -483,3 +483,10 @@ def test_config_is_frozen() -> None:
     cfg = Config()
     with pytest.raises(Exception):
         cfg.announce_channel = "other"  # type: ignore[misc]
+
+
+def test_page_true_without_a_policy_to_page_is_an_error():
+    text = "severities:\n  sev1:\n    page: true\n"
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "test.yml")
+    assert "severities.sev1.page" in str(err.value) and "default_team" in str(err.value)
