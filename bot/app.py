@@ -61,6 +61,9 @@ class Tocsin:
         if self.scheduler is not None and not self.scheduler.running:
             self.scheduler.start()
         await self.services.paging.recover()
+        resumed = await self.services.incidents.resume_interrupted()
+        if resumed:
+            log.warning("resumed %d declarations interrupted by a restart", resumed)
         armed = await d.timers.rearm()
         await self.services.oncall.schedule_handoffs()
         log.info("timers re-armed: %d unfired", armed)

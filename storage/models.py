@@ -76,6 +76,7 @@ class Incident(Base):
     card_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     setup_state: Mapped[str] = mapped_column(String(32), default="pending")  # pending | ready | ready_with_problems | failed
     setup_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    announced_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_update_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     impact: Mapped[str | None] = mapped_column(Text, nullable=True)
     root_cause: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.core import lifecycle
 from bot.core.naming import channel_name
@@ -92,7 +92,9 @@ class IncidentService:
         await self._setup(inc, reply)
         return inc
 
-    async def _create_channel(self, inc: Incident) -> tuple[str, str]:
+    async def _create_channel(self, inc: Incident, *, adopt: bool = False) -> tuple[str, str]:
+        """Create the channel under the first free name. `adopt` (resuming after a crash): a taken name whose
+        channel this bot created is the one it made before the crash, so it is used rather than a `-2`."""
         last_error = "name_taken"
         for suffix in range(MAX_NAME_ATTEMPTS):
             # the slugifier reads Slack-escaped text; titles are stored as typed
@@ -104,12 +106,42 @@ class IncidentService:
                 last_error = exc.error
                 if exc.error != "name_taken":
                     raise
+                if adopt and (found := await self._own_channel(name)):
+                    return found, name
         raise SlackCallFailed("conversations.create", last_error)
 
-    async def _setup(self, inc: Incident, reply: Reply) -> None:
-        """Create the channel, then everything that only needs the channel, concurrently."""
+    async def _own_channel(self, name: str) -> str | None:
+        channel_id = await self.d.gateway.find_channel(name)
+        if channel_id is None:
+            return None
+        info = await self.d.gateway.call("conversations.info", channel=channel_id)
+        return channel_id if info.get("channel", {}).get("creator") == self.d.gateway.bot_user_id else None
+
+    async def resume_interrupted(self) -> int:
+        """At start-up: finish declarations a crash or restart cut short (still `pending`), and tell the declarer."""
+        async with self.d.db.read() as s:
+            pending = list((await s.execute(select(Incident).where(Incident.setup_state == "pending")
+                                            .order_by(Incident.id))).scalars())
+        for inc in pending:
+            log.warning("incident event=setup_resumed ref=%s", inc.reference)
+
+            async def tell(text: str, user: str | None = inc.declared_by) -> None:
+                if user:
+                    try:
+                        await self.d.gateway.dm(user, f"(Tocsin restarted while setting this up.) {text}")
+                    except SlackCallFailed:
+                        pass  # logged by the gateway
+            await self._setup(inc, tell, resume=True)
+        return len(pending)
+
+    async def _setup(self, inc: Incident, reply: Reply, *, resume: bool = False) -> None:
+        """Create the channel, then everything that only needs the channel, concurrently. `resume`: redo only
+        what a crash left undone (channel adopted if we made it, card and announcement only if missing)."""
         try:
-            channel_id, name = await self._create_channel(inc)
+            if inc.channel_id:
+                channel_id, name = inc.channel_id, inc.channel_name or ""
+            else:
+                channel_id, name = await self._create_channel(inc, adopt=resume)
         except SlackCallFailed as exc:
             await self._setup_failed(inc, exc, reply)
             return
@@ -135,6 +167,10 @@ class IncidentService:
             "invite": self.d.gateway.invite(channel_id, [inc.declared_by] if inc.declared_by else []),
             "announce": self._announce_declared(inc, card, channel_id),
         }
+        if resume and inc.card_ts:
+            jobs.pop("card")
+        if resume and inc.announced_at:
+            jobs.pop("announce")
         if self.paging:
             jobs["paging"] = self.paging.send_pending(inc.id)
         results = dict(zip(jobs, await asyncio.gather(*jobs.values(), return_exceptions=True)))
@@ -227,10 +263,14 @@ class IncidentService:
 
     async def _announce_declared(self, inc: Incident, card: bk.CardData, channel_id: str | None) -> str | None:
         if inc.private:
-            return await self.announce(f"A private incident {inc.reference} was declared.",
-                                       bk.private_announcement_blocks(inc.reference, card.severity_label))
-        return await self.announce(f":rotating_light: {inc.reference} {bk.escape(inc.title)}",
-                                   bk.announcement_blocks(card, channel_id, ":rotating_light: *New incident declared*"))
+            problem = await self.announce(f"A private incident {inc.reference} was declared.",
+                                          bk.private_announcement_blocks(inc.reference, card.severity_label))
+        else:
+            problem = await self.announce(f":rotating_light: {inc.reference} {bk.escape(inc.title)}",
+                                          bk.announcement_blocks(card, channel_id, ":rotating_light: *New incident declared*"))
+        if problem is None:
+            await self._store(inc.id, announced_at=self.d.clock.now())  # a resumed set-up must not announce twice
+        return problem
 
     # ---- card ----------------------------------------------------------------------------------------------
     async def card_data(self, inc: Incident, *, new: bool = False) -> bk.CardData:

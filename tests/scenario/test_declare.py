@@ -129,3 +129,35 @@ async def test_a_modal_title_cannot_ping_the_announce_channel(slack, bot):
     assert "<!channel>" not in shown and "&lt;!channel&gt; DB &lt;down&gt; &amp; out" in shown
     # told at once too: the bot is not in #general, so chat.postEphemeral fails and the answer comes by DM
     await slack.wait_for(lambda: [m for m in slack.dms(ALICE) if "Declaring" in all_text([m])])
+
+
+async def test_declarations_cut_short_by_a_restart_are_finished_at_start_up(slack, bot):
+    """Crash 1: before the channel existed. Crash 2: after Slack created it, before we stored it (adopted, no -2)."""
+    from sqlalchemy import update as sql_update
+
+    from tests.scenario.harness import start_bot
+    await slack.slash_command(ALICE, slack.ids["general"], "declare sev2 Made before the crash")
+    made = await slack.wait_for(lambda: slack.channel_by_name("inc-2026-001-made-before-the-crash"))
+    await card_of(slack, made.id)
+    await slack.wait_for(lambda: [e for e in slack.ephemerals(ALICE) if "declared: <#" in (e.text or "")])
+    clock = bot.clock
+    async with bot.tocsin.deps.db.write() as s:   # as if the process died right after conversations.create
+        await s.execute(sql_update(Incident).values(setup_state="pending", channel_id=None, card_ts=None,
+                                                    announced_at=None))
+        s.add(Incident(year=2026, number=2, title="Never got a channel", severity="sev2", status="investigating",
+                       declared_by=ALICE, declared_at=clock.now(), smes=[], setup_state="pending"))
+    await bot.stop()
+    again = await start_bot(slack, bot.db_url, clock=clock)
+    try:
+        second = await slack.wait_for(lambda: slack.channel_by_name("inc-2026-002-never-got-a-channel"))
+        await card_of(slack, second.id)
+        assert not slack.channel_by_name("inc-2026-001-made-before-the-crash-2")   # adopted, not duplicated
+        async with again.tocsin.deps.db.read() as s:
+            rows = {i.number: i for i in (await s.execute(select(Incident))).scalars()}
+        assert rows[1].channel_id == made.id and rows[1].setup_state == "ready"
+        assert rows[2].setup_state == "ready" and rows[2].announced_at is not None
+        await slack.wait_for(lambda: [m for m in slack.dms(ALICE) if "restarted" in all_text([m])])
+        await slack.wait_for(lambda: "Never got a channel" in all_text(slack.messages(slack.ids["incidents"])))
+    finally:
+        await again.stop()
+        bot.tocsin.socket_handler = None
