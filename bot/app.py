@@ -33,7 +33,12 @@ from bot.services.registry import Services
 from bot.services.reminders import ReminderService, UpdateService
 from bot.services.timers import TimerService
 from bot.settings import Settings
-from bot.slack.gateway import SlackCallFailed, SlackGateway, install_retry_handlers
+from bot.slack.gateway import (
+    SlackCallFailed,
+    SlackGateway,
+    install_retry_handlers,
+    looks_like_channel_id,
+)
 from storage.db import Database
 
 log = logging.getLogger("tocsin")
@@ -72,7 +77,7 @@ class Tocsin:
         d = self.deps
         ref = d.config.announce_channel
         try:
-            channel_id = ref if ref[:1] in "CG" and ref.isupper() and ref.isalnum() else await d.gateway.find_channel(ref)
+            channel_id = ref if looks_like_channel_id(ref) else await d.gateway.find_channel(ref)
         except SlackCallFailed as exc:
             channel_id = None
             d.announce_problem = f"I could not look up the announce channel #{ref} ({exc.error})."
@@ -92,7 +97,7 @@ class Tocsin:
             for ch in sev.notify_channels:
                 if ch not in d.notify_channel_ids:
                     try:
-                        cid = ch if ch[:1] in "CG" and ch.isupper() else await d.gateway.find_channel(ch.lstrip("#"))
+                        cid = ch if looks_like_channel_id(ch) else await d.gateway.find_channel(ch.lstrip("#"))
                         if cid:
                             d.notify_channel_ids[ch] = cid
                         else:

@@ -38,6 +38,11 @@ def install_retry_handlers(client: AsyncWebClient, rate_limit_retries: int = 12)
     ])
 
 
+def looks_like_channel_id(ref: str) -> bool:
+    """`C0123ABC` / `G0123ABC` (what config may give instead of a name): uppercase letters and digits."""
+    return ref[:1] in ("C", "G") and ref.isalnum() and ref.upper() == ref and len(ref) >= 9
+
+
 class SlackCallFailed(Exception):
     """A Web API call failed after retries; `error` is Slack's error code (e.g. not_in_channel)."""
 
