@@ -149,6 +149,7 @@ class Timer(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     fired_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed firings so far (retried with backoff)
 
 
 class Escalation(Base):

@@ -29,6 +29,10 @@ from storage.models import Escalation, Incident, Page, Timer
 log = logging.getLogger("tocsin.paging")
 
 KIND = "escalate"
+RESEND = "page-resend"
+RESEND_AFTER = dt.timedelta(seconds=30)
+# A claim older than this belongs to a process that died (or to nobody): a send takes seconds, retries included.
+STALE_CLAIM = dt.timedelta(seconds=60)
 MANUAL_TIMEOUT = dt.timedelta(minutes=5)
 
 
@@ -53,6 +57,7 @@ class PagingService:
         self.incidents = incidents
         self.oncall = oncall
         deps.timers.register(KIND, self._fire, lock=self._lock)
+        deps.timers.register(RESEND, self._fire_resend)
 
     # ---- starting --------------------------------------------------------------------------------------------
     async def start_for_declared(self, session: AsyncSession, inc: Incident, now: dt.datetime) -> None:
@@ -227,24 +232,27 @@ class PagingService:
         elif page.outcome == "pending":
             await self._edit_pages([page], None)
 
-    async def send_unsent(self, escalation_id: int | None = None, *, reclaim: bool = False) -> int:
-        """Send pending pages not sent yet. `reclaim` (start-up only): also pages claimed by a process that died
-        before Slack answered; one sent just before such a crash may go out twice, one never goes out zero times."""
+    async def send_unsent(self, escalation_id: int | None = None, *, reclaim_before: dt.datetime | None = None) -> int:
+        """Send pending pages not sent yet; with `reclaim_before`, also pages claimed before then by a process that
+        died before Slack answered (a live replica's claim is younger). One that Slack took just before such a
+        crash is found in the DM's history and not sent again."""
         async with self.d.db.read() as s:
             q = (select(Page).join(Escalation, Escalation.id == Page.escalation_id)
                  .where(Page.ts.is_(None), Page.outcome == "pending", Escalation.state == "active"))
-            if not reclaim:
+            if reclaim_before is None:
                 q = q.where(Page.sent_at.is_(None))
+            else:
+                q = q.where((Page.sent_at.is_(None)) | (Page.sent_at < reclaim_before))
             if escalation_id is not None:
                 q = q.where(Page.escalation_id == escalation_id)
             pages = list((await s.execute(q.order_by(Page.id))).scalars())
-        results = await asyncio.gather(*(self._send(p.id, reclaim) for p in pages), return_exceptions=True)
+        results = await asyncio.gather(*(self._send(p.id, reclaim_before) for p in pages), return_exceptions=True)
         for r in results:
             if isinstance(r, BaseException):
                 log.error("page send failed", exc_info=r)
         return len(pages)
 
-    async def _send(self, page_id: int, reclaim: bool = False) -> None:
+    async def _send(self, page_id: int, reclaim_before: dt.datetime | None = None) -> None:
         now = self.d.clock.now()
         async with self.d.db.write() as s:  # claim the send, and only while the escalation still runs
             page = await s.get(Page, page_id)
@@ -253,8 +261,8 @@ class PagingService:
             await s.refresh(page, with_for_update=True)
             if esc.state != "active" or page.outcome != "pending" or page.ts is not None:
                 return
-            if page.sent_at is not None and not reclaim:
-                return  # another task is sending it
+            if page.sent_at is not None and (reclaim_before is None or page.sent_at >= reclaim_before):
+                return  # another task, or a live replica, is sending it
             claimed_before = page.sent_at is not None
             page.sent_at = now
             user, position, via = page.user, page.position, page.via
@@ -266,18 +274,49 @@ class PagingService:
         try:
             channel = await self.d.gateway.dm_channel(user)
             data = await self.d.gateway.post(channel, text, blocks)
-        except SlackCallFailed as exc:
-            async with self.d.db.write() as s:  # not sent: release the claim so a restart retries it, and say so
-                await s.execute(update(Page).where(Page.id == page_id).values(sent_at=None))
-                repo.add_event(s, inc.id, self.d.clock.now(), "note", None,
-                               f"The page to <@{user}> could not be delivered ({exc.error}).")
-            await self.incidents.post_in_channel(inc, f":warning: I could not page <@{user}> by DM ({exc.error}).")
+        except Exception as exc:  # Slack refused, a connection died, anything: the page must not stay claimed
+            reason = exc.error if isinstance(exc, SlackCallFailed) else exc.__class__.__name__
+            if not isinstance(exc, SlackCallFailed):
+                log.exception("page %s to %s failed", page_id, user)
+            await self._release(page_id, inc, user, reason)
             return
         async with self.d.db.write() as s:
             await s.execute(update(Page).where(Page.id == page_id).values(ts=data.get("ts"), dm_channel=channel))
         log.info("incident event=page_sent ref=%s user=%s position=%s", inc.reference, user, position)
-        if inc.channel_id is None and (await self.incidents.get(inc.id)).channel_id:
-            await self._refresh_page(page_id)  # the channel appeared while this DM was on its way
+        await self._refresh_if_changed(page_id, inc)
+
+    async def _release(self, page_id: int, inc: Incident, user: str, reason: str) -> None:
+        """Not delivered: release the claim (lock order escalation → incident → page), record it, retry soon."""
+        now = self.d.clock.now()
+        async with self.d.db.write() as s:
+            page = await s.get(Page, page_id)
+            await s.get(Escalation, page.escalation_id, with_for_update=True)
+            await s.get(Incident, page.incident_id, with_for_update=True)
+            await s.execute(update(Page).where(Page.id == page_id).values(sent_at=None))
+            repo.add_event(s, inc.id, now, "note", None, f"The page to <@{user}> could not be delivered ({reason}); retrying.")
+            await self.d.timers.add(s, key=f"{RESEND}:{page_id}:{int(now.timestamp())}", kind=RESEND,
+                                    due_at=now + RESEND_AFTER, incident_id=inc.id,
+                                    payload={"escalation": page.escalation_id})
+        self.d.timers.arm_pending()
+        await self.incidents.post_in_channel(inc, f":warning: I could not page <@{user}> by DM ({reason}); retrying.")
+
+    async def _fire_resend(self, session: AsyncSession, timer: Timer):
+        escalation_id = timer.payload.get("escalation")
+        reclaim_before = self.d.clock.now() - STALE_CLAIM if timer.payload.get("reclaim") else None
+        return lambda: self.send_unsent(escalation_id, reclaim_before=reclaim_before)
+
+    async def _refresh_if_changed(self, page_id: int, inc: Incident) -> None:
+        """A DM delivered while the incident moved on: link the channel that appeared, or close an answered page."""
+        async with self.d.db.read() as s:
+            page = await s.get(Page, page_id)
+            esc = await s.get(Escalation, page.escalation_id)
+            fresh = await s.get(Incident, page.incident_id)
+        if esc.state == "acknowledged":
+            await self._edit_pages([page], f":white_check_mark: Acknowledged by <@{esc.acknowledged_by}>.")
+        elif esc.state == "cancelled":
+            await self._edit_pages([page], ":white_check_mark: The incident was resolved; no action needed.")
+        elif inc.channel_id is None and fresh.channel_id:
+            await self._refresh_page(page_id)
 
     async def _already_delivered(self, page_id: int, user: str) -> bool:
         """Look in the user's DM for this page's message (its buttons carry the page id); note its ts if found."""
@@ -297,10 +336,21 @@ class PagingService:
         return False
 
     async def recover(self) -> None:
-        """At start-up: pages committed, or claimed, but not sent before a crash go out now."""
-        sent = await self.send_unsent(reclaim=True)
-        if sent:
-            log.info("recovered %d unsent pages", sent)
+        """At start-up: pages committed but never claimed go out now; claims too old to be anyone's live send are
+        taken over; younger claims (a crash seconds ago, or another replica at work) get a check once they are old."""
+        now = self.d.clock.now()
+        sent = await self.send_unsent(reclaim_before=now - STALE_CLAIM)
+        async with self.d.db.write() as s:
+            young = list((await s.execute(select(Page).join(Escalation, Escalation.id == Page.escalation_id).where(
+                Page.ts.is_(None), Page.outcome == "pending", Escalation.state == "active",
+                Page.sent_at >= now - STALE_CLAIM))).scalars())
+            for page in young:
+                await self.d.timers.add(s, key=f"{RESEND}:{page.id}:reclaim:{int(page.sent_at.timestamp())}", kind=RESEND,
+                                        due_at=page.sent_at + STALE_CLAIM, incident_id=page.incident_id,
+                                        payload={"escalation": page.escalation_id, "reclaim": True})
+        self.d.timers.arm_pending()
+        if sent or young:
+            log.info("start-up: %d unsent pages sent, %d recent claims to check later", sent, len(young))
 
     # ---- responses -------------------------------------------------------------------------------------------
     async def _lock_escalations(self, session: AsyncSession, incident_id: int) -> list[Escalation]:

@@ -24,6 +24,9 @@ from storage.models import Timer
 
 log = logging.getLogger("tocsin.timers")
 
+MAX_ATTEMPTS = 5
+RETRY_BACKOFF = dt.timedelta(seconds=30)
+
 FollowUp = Optional[Callable[[], Awaitable[None]]]
 Handler = Callable[[AsyncSession, Timer], Awaitable[FollowUp]]
 Locker = Callable[[AsyncSession, Timer], Awaitable[None]]
@@ -86,23 +89,25 @@ class TimerService:
         return len(dues)
 
     async def tick(self) -> int:
-        """Fire every due timer once; their Slack follow-ups then run concurrently. Returns how many fired."""
+        """Fire every due timer once. Each timer's Slack follow-up starts as soon as its own transaction commits,
+        so a slow or failing timer later in the tick delays nobody's page. Returns how many fired."""
         now = self.clock.now()
         async with self.db.read() as s:
             due_ids = list((await s.execute(select(Timer.id).where(Timer.fired_at.is_(None), Timer.cancelled.is_(False),
                                                                    Timer.due_at <= now).order_by(Timer.due_at, Timer.id))).scalars())
-        follow_ups = []
+        tasks: list[tuple[int, asyncio.Task]] = []
         fired_count = 0
         for timer_id in due_ids:
             fired, follow_up = await self._fire(timer_id, now)
             fired_count += fired
             if fired and follow_up is not None:
-                follow_ups.append((timer_id, follow_up))
+                tasks.append((timer_id, asyncio.create_task(follow_up())))
         self.arm_pending()
-        results = await asyncio.gather(*(f() for _, f in follow_ups), return_exceptions=True)
-        for (timer_id, _), result in zip(follow_ups, results):
-            if isinstance(result, BaseException):
-                log.error("timer %s follow-up failed; its state change is committed", timer_id, exc_info=result)
+        for timer_id, task in tasks:
+            try:
+                await task
+            except Exception:
+                log.exception("timer %s follow-up failed; its state change is committed", timer_id)
         return fired_count
 
     async def _fire(self, timer_id: int, now: dt.datetime) -> tuple[bool, FollowUp]:
@@ -124,11 +129,27 @@ class TimerService:
                 follow_up = await handler(s, timer)
                 key, kind = timer.key, timer.kind
         except Exception:
-            # One broken timer must not stop every other incident's timers (nor start-up): log it with its
-            # traceback and mark it fired, so it is not retried forever.
-            log.exception("timer %s failed; marked fired so the others go on", timer_id)
-            async with self.db.write() as s:
-                await s.execute(update(Timer).where(Timer.id == timer_id, Timer.fired_at.is_(None)).values(fired_at=now))
+            # Rolled back, so still unfired. A database blip or a deadlock victim succeeds on a later try; a bug
+            # would fail forever and block nothing else: retry with backoff, give up after MAX_ATTEMPTS.
+            log.exception("timer %s failed; retrying later", timer_id)
+            await self._retry_later(timer_id, now)
             return False, None
         log.info("timer fired key=%s kind=%s", key, kind)
         return True, follow_up
+
+    async def _retry_later(self, timer_id: int, now: dt.datetime) -> None:
+        try:
+            async with self.db.write() as s:
+                timer = await s.get(Timer, timer_id)
+                if timer is None or timer.fired_at is not None:
+                    return
+                timer.attempts = (timer.attempts or 0) + 1
+                if timer.attempts >= MAX_ATTEMPTS:
+                    timer.fired_at = now
+                    log.error("timer %s (%s) failed %d times; given up", timer.key, timer.kind, timer.attempts)
+                    return
+                timer.due_at = now + RETRY_BACKOFF * timer.attempts
+                due = timer.due_at
+            self._wake_at(due)
+        except Exception:
+            log.exception("timer %s: could not record the failure; the next tick retries it", timer_id)

@@ -273,6 +273,7 @@ async def test_restart_inside_the_send_window_neither_loses_nor_doubles_a_page(s
     await again.stop()
     again = await start_bot(slack, bot.db_url, CONFIG, clock=clock)
     try:
+        await again.advance(seconds=61)      # a claim that old is nobody's live send: checked, and found delivered
         await asyncio.sleep(0.3)
         assert len(page_dms(slack, CAROL)) == 1                    # not doubled
         async with again.tocsin.deps.db.read() as s:
@@ -285,7 +286,8 @@ async def test_restart_inside_the_send_window_neither_loses_nor_doubles_a_page(s
         await again.stop()
     third = await start_bot(slack, bot.db_url, CONFIG, clock=clock)
     try:
-        await slack.wait_for(lambda: len(page_dms(slack, CAROL)) == 1)   # sent at start-up
+        await third.advance(seconds=61)      # once the claim is stale, the page is sent
+        await slack.wait_for(lambda: len(page_dms(slack, CAROL)) == 1)
         await asyncio.sleep(0.3)
         assert len(page_dms(slack, CAROL)) == 1
     finally:
@@ -309,3 +311,24 @@ async def test_stale_handoffs_after_downtime_are_not_sent(slack, bot):
     await asyncio.sleep(0.2)
     started = [m for u in (BOB, CAROL) for m in slack.dms(u) if "has started" in all_text([m])]
     assert len(started) <= 1        # at most the current shift's notice, never the stale ones
+
+
+async def test_a_failing_escalation_step_is_retried_not_dropped(slack, bot):
+    """Fault injection: the database blips while the 5-minute step fires. The step is retried, not lost."""
+    from sqlalchemy.exc import OperationalError
+    await declare_sev1(slack)
+    await slack.wait_for(lambda: page_dms(slack, CAROL))
+    oncall = bot.tocsin.services.oncall
+    real, failures = oncall.on_call, []
+
+    async def blip(*args, **kwargs):
+        if not failures:
+            failures.append(1)
+            raise OperationalError("SELECT …", {}, Exception("server closed the connection unexpectedly"))
+        return await real(*args, **kwargs)
+    oncall.on_call = blip
+    await bot.advance(minutes=5)
+    assert failures and not page_dms(slack, DAVE)
+    await bot.advance(seconds=30)          # retried with backoff
+    await slack.wait_for(lambda: page_dms(slack, DAVE))
+    assert len(page_dms(slack, DAVE)) == 1
