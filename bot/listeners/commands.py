@@ -11,7 +11,7 @@ from typing import Any, Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.core.mrkdwn import unescape
+from bot.core.mrkdwn import mentions_to_names
 from bot.listeners.help import HELP
 from bot.listeners.replies import (
     slack_failure_text,
@@ -87,8 +87,9 @@ async def cmd_declare(ctx: Ctx, args: str) -> None:
         return
     await ctx.ack_now(f":hourglass_flowing_sand: Declaring *{title.strip()[:200]}* "
                       f"({incidents.label(severity)}); setting up the channel…")
-    # Slack escaped the command text (`should_escape`); the title is stored as the person typed it
-    await incidents.declare(user=ctx.user, title=unescape(title), severity=severity, reply=ctx.reply)
+    # Slack escaped the command text (`should_escape`) and turned links and mentions into markup; the title is
+    # stored as readable text, as the person typed it (`<@U1|bob>` → `@bob`, `&amp;` → `&`)
+    await incidents.declare(user=ctx.user, title=mentions_to_names(title, {}), severity=severity, reply=ctx.reply)
 
 
 # ---- roles, status -------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 (`response_action: errors`) so nothing is lost; otherwise ack closes it and the work starts."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Awaitable, Callable
 
@@ -70,8 +71,9 @@ def register(app: AsyncApp, svc: Services) -> None:
         await ack()
         user = body["user"]["id"]
         reply = via_ephemeral_or_dm(svc.deps.gateway, view.get("private_metadata") or None, user)
-        await reply(f":hourglass_flowing_sand: Declaring *{escape(title[:200])}* "
-                    f"({svc.deps.config.severity_label(severity)}); setting up the channel…")
+        # told at once, but without holding up the declaration (the reply may need a DM fallback)
+        told = asyncio.create_task(reply(f":hourglass_flowing_sand: Declaring *{escape(title[:200])}* "
+                                         f"({svc.deps.config.severity_label(severity)}); setting up the channel…"))
         try:
             await svc.incidents.declare(user=user, title=title, severity=severity,
                                         summary=text_value(view, ids.IN_SUMMARY) or None,
@@ -81,6 +83,7 @@ def register(app: AsyncApp, svc: Services) -> None:
         except Exception as exc:
             log.exception("declare modal failed")
             await reply(unexpected_failure_text(exc))
+        await told
 
     @app.view(ids.UPDATE_VIEW)
     async def update_submitted(ack, body, view) -> None:

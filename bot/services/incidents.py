@@ -38,6 +38,8 @@ class IncidentService:
         self.paging: PagingService | None = None
         self.reminders: ReminderService | None = None
         self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._topic_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._last_topic: dict[tuple[int, str], str] = {}   # what we last set, to skip unchanged Tier-2 calls
 
     # ---- lookups -------------------------------------------------------------------------------------------
     async def in_channel(self, channel_id: str) -> Incident:
@@ -285,28 +287,41 @@ class IncidentService:
                            actions=tuple((a.text, a.owner, a.done) for a in items), private=inc.private)
 
     async def refresh(self, incident_id: int, *, topic: bool = True) -> None:
-        """Edit the card in place, and the topic and purpose, from the stored state. One refresh at a time per
-        incident, reading inside the lock, so two near-simultaneous changes can't leave the older one on the card."""
+        """Edit the card in place, and the topic and purpose, from the stored state.
+
+        One card edit at a time per incident, reading inside the lock, so two near-simultaneous changes can't leave
+        the older one on the card. Topic and purpose (Tier-2, slower) have their own lock, so the card never waits
+        for them, and are only sent when their text changed."""
         async with self._card_locks[incident_id]:
             inc = await self.get(incident_id)
             if not inc.channel_id:
                 return
             card = await self.card_data(inc)
-            calls = []
-            if inc.card_ts:
-                calls.append(self.d.gateway.update(inc.channel_id, inc.card_ts, bk.card_text(card), bk.card_blocks(card)))
-            elif inc.setup_state != "pending":
-                calls.append(self._repost_card(inc, card))  # the first post failed: the next change brings it back
-            if topic:
-                ic_name = await self.d.gateway.user_name(inc.ic) if inc.ic else None
-                calls.append(self.d.gateway.call("conversations.setTopic", channel=inc.channel_id,
-                                                 topic=bk.topic_text(card.severity_label, inc.status, inc.ic, ic_name)))
-                calls.append(self.d.gateway.call("conversations.setPurpose", channel=inc.channel_id,
-                                                 purpose=bk.purpose_text(inc.reference, inc.title, card.severity_label,
-                                                                         inc.status, ic_name)))
-            for result in await asyncio.gather(*calls, return_exceptions=True):
-                if isinstance(result, BaseException) and not isinstance(result, SlackCallFailed):
-                    log.error("card refresh failed ref=%s", inc.reference, exc_info=result)
+            try:
+                if inc.card_ts:
+                    await self.d.gateway.update(inc.channel_id, inc.card_ts, bk.card_text(card), bk.card_blocks(card))
+                elif inc.setup_state != "pending":
+                    await self._repost_card(inc, card)  # the first post failed: the next change brings it back
+            except SlackCallFailed:
+                pass  # logged by the gateway; the next change tries again
+        if topic:
+            await self._refresh_topic(incident_id)
+
+    async def _refresh_topic(self, incident_id: int) -> None:
+        async with self._topic_locks[incident_id]:
+            inc = await self.get(incident_id)
+            label = self.label(inc.severity)
+            ic_name = await self.d.gateway.user_name(inc.ic) if inc.ic else None
+            wanted = {"conversations.setTopic": ("topic", bk.topic_text(label, inc.status, inc.ic, ic_name)),
+                      "conversations.setPurpose": ("purpose", bk.purpose_text(inc.reference, inc.title, label,
+                                                                              inc.status, ic_name))}
+            calls = {method: self.d.gateway.call(method, channel=inc.channel_id, **{key: text})
+                     for method, (key, text) in wanted.items() if self._last_topic.get((incident_id, method)) != text}
+            for method, result in zip(calls, await asyncio.gather(*calls.values(), return_exceptions=True)):
+                if not isinstance(result, BaseException):
+                    self._last_topic[(incident_id, method)] = wanted[method][1]
+                elif not isinstance(result, SlackCallFailed):
+                    log.error("topic refresh failed ref=%s", inc.reference, exc_info=result)
 
     async def _repost_card(self, inc: Incident, card: bk.CardData) -> None:
         data = await self.d.gateway.post(inc.channel_id, bk.card_text(card), bk.card_blocks(card))

@@ -26,6 +26,7 @@ log = logging.getLogger("tocsin.oncall")
 
 HANDOFF = "handoff"
 PLAN_HORIZON = dt.timedelta(days=7)
+STALE_HANDOFF = dt.timedelta(hours=1)
 UNTIL = re.compile(r"^until\s+(?:(\d{4}-\d{2}-\d{2})[ T])?(\d{1,2}:\d{2})$", re.IGNORECASE)
 
 
@@ -205,6 +206,8 @@ class OnCallService:
             await self._plan_handoffs(session, name, self.d.clock.now())
             return None
         at = timer.due_at
+        if self.d.clock.now() - at > STALE_HANDOFF:
+            return None  # the bot was down when this handoff happened: an old notice helps nobody
         sched = await self.schedule(name, session)
         before = core.on_call_at(sched, at - dt.timedelta(microseconds=1))
         after = core.on_call_at(sched, at)

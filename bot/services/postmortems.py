@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.core import metrics
 from bot.core import postmortem as pmcore
 from bot.core.durations import parse_duration
+from bot.core.mrkdwn import escape
 from bot.services.context import Deps, UserFacingError
 from bot.services.incidents import IncidentService
 from bot.slack.gateway import SlackCallFailed
@@ -44,10 +45,11 @@ class PostmortemService:
         ordered = sorted(users)
         names = dict(zip(ordered, await asyncio.gather(*(self.d.gateway.user_name(u) for u in ordered))))
         return pmcore.PostmortemInput(
-            reference=inc.reference, title=inc.title, severity_label=self.d.config.severity_label(inc.severity),
+            # the renderer reads Slack mrkdwn; title and summary are stored as typed, so escape them like the rest
+            reference=inc.reference, title=escape(inc.title), severity_label=self.d.config.severity_label(inc.severity),
             status=inc.status, declared_at=inc.declared_at, declared_by=inc.declared_by,
             first_ack_at=inc.first_ack_at, first_ic_at=inc.first_ic_at, resolved_at=inc.resolved_at,
-            ic=inc.ic, smes=tuple(inc.smes or ()), summary=inc.summary, impact=inc.impact, root_cause=inc.root_cause,
+            ic=inc.ic, smes=tuple(inc.smes or ()), summary=escape(inc.summary) if inc.summary else None, impact=inc.impact, root_cause=inc.root_cause,
             resolution=inc.resolution, channel_name=inc.channel_name,
             timeline=tuple(pmcore.TimelineEntry(at=e.at, kind=e.kind, actor=e.actor, text=e.text, permalink=e.permalink)
                            for e in events),

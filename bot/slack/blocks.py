@@ -111,7 +111,8 @@ def card_blocks(card: CardData) -> list[dict]:
     if card.summary:
         blocks.append(section(f"*Summary*\n{escape(card.summary)}"))
     if card.actions:
-        lines = [f"{':white_check_mark:' if done else ':white_square:'} {escape(text)}" + (f" ({mention(owner)})" if owner else "")
+        # action text is Slack mrkdwn already (a slash command's text, escaped by Slack)
+        lines = [f"{':white_check_mark:' if done else ':white_square:'} {text}" + (f" ({mention(owner)})" if owner else "")
                  for text, owner, done in card.actions]
         blocks.append(section("*Action items*\n" + "\n".join(lines)))
     value = str(card.incident_id)
@@ -247,7 +248,7 @@ def action_items_blocks(items: Sequence[tuple[int, str, str | None, bool]]) -> l
         return [section("No action items yet. Add one with `/incident action &lt;text&gt; [@owner]`.")]
     blocks: list[dict] = [section("*Action items*")]
     for item_id, text, owner, done in items[: MESSAGE_BLOCKS_MAX - 1]:
-        line = f"{':white_check_mark:' if done else ':white_square:'} {escape(text)}" + (f" ({mention(owner)})" if owner else "")
+        line = f"{':white_check_mark:' if done else ':white_square:'} {text}" + (f" ({mention(owner)})" if owner else "")
         b = section(line)
         if not done:
             b["accessory"] = button("Mark done", ids.ACTION_DONE, str(item_id))

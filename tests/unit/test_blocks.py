@@ -207,7 +207,7 @@ cards = st.builds(
     summary=st.none() | user_text,
     last_update_at=st.none() | moments,
     resolved_at=st.none() | moments,
-    actions=st.lists(st.tuples(user_text, maybe_user, st.booleans()), max_size=60).map(tuple),
+    actions=st.lists(st.tuples(user_text.map(bk.escape), maybe_user, st.booleans()), max_size=60).map(tuple),
     private=st.booleans(),
 )
 
@@ -292,7 +292,7 @@ def test_reminder_blocks_respect_limits(incident_id: int, reference: str, ic: st
 
 
 @FAST
-@given(st.lists(st.tuples(st.integers(1, 10**12), user_text, maybe_user, st.booleans()), max_size=80))
+@given(st.lists(st.tuples(st.integers(1, 10**12), user_text.map(bk.escape), maybe_user, st.booleans()), max_size=80))
 def test_action_items_blocks_respect_limits(items: list[tuple[int, str, str | None, bool]]) -> None:
     check_message(bk.action_items_blocks(items))
 
@@ -329,8 +329,8 @@ def test_truncation_never_leaves_half_a_mention(filler: str) -> None:
         title = filler * (n if filler == "x" else n // 5 + 1)
         check_message(bk.page_blocks("INC-2026-007", title, "SEV1", None, CHANNEL, 1, "platform-critical"))
         check_message(bk.announcement_blocks(a_card(title=title), CHANNEL, "New"))
-        check_message(bk.action_items_blocks([(1, title, OWNER, False)]))
-        check_message(bk.card_blocks(a_card(actions=((title, OWNER, False),))))
+        check_message(bk.action_items_blocks([(1, bk.escape(title), OWNER, False)]))
+        check_message(bk.card_blocks(a_card(actions=((bk.escape(title), OWNER, False),))))
         check_view(bk.home_view([("INC-2026-007", title, "SEV1", "investigating", CHANNEL)]), "home")
 
 
@@ -342,11 +342,12 @@ def test_user_text_is_escaped_everywhere(evil: str) -> None:
     text = f"db down {evil} & more"
     escaped = f"db down {bk.escape(evil)} &amp; more"
     payloads = [
-        bk.card_blocks(a_card(title=text, summary=text, severity_label=text, actions=((text, None, False),))),
+        # action items arrive as Slack-escaped mrkdwn (slash command text); everything else as typed
+        bk.card_blocks(a_card(title=text, summary=text, severity_label=text, actions=((bk.escape(text), None, False),))),
         bk.announcement_blocks(a_card(title=text, severity_label=text), CHANNEL, "New"),
         bk.private_announcement_blocks("INC-2026-007", text),
         bk.page_blocks("INC-2026-007", text, text, text, CHANNEL, 1, text),
-        bk.action_items_blocks([(1, text, None, False)]),
+        bk.action_items_blocks([(1, bk.escape(text), None, False)]),
         bk.home_view([("INC-2026-007", text, text, "investigating", None)]),
     ]
     for payload in payloads:
@@ -435,7 +436,8 @@ def test_reminder_with_ic_mentions_them_and_has_no_take_ic() -> None:
 
 
 def test_two_hundred_action_items_fit_one_message() -> None:
-    items = [(i, f"Action <{i}> & follow-up " + "x" * 3000, OWNER if i % 2 else None, i % 3 == 0) for i in range(1, 201)]
+    items = [(i, bk.escape(f"Action <{i}> & follow-up ") + "x" * 3000, OWNER if i % 2 else None, i % 3 == 0)
+             for i in range(1, 201)]   # action text arrives as Slack-escaped mrkdwn
     blocks = check_message(bk.action_items_blocks(items))
     assert len(blocks) <= MESSAGE_BLOCKS
     marked = [b for b in blocks if "accessory" in b]
