@@ -51,6 +51,7 @@ class Tocsin:
     scheduler: AsyncIOScheduler | None
     settings: Settings
     socket_handler: AsyncSocketModeHandler | None = None
+    _resume_task: asyncio.Task | None = None
 
     @property
     def deps(self) -> Deps:
@@ -66,9 +67,6 @@ class Tocsin:
         if self.scheduler is not None and not self.scheduler.running:
             self.scheduler.start()
         await self.services.paging.recover()
-        resumed = await self.services.incidents.resume_interrupted()
-        if resumed:
-            log.warning("resumed %d declarations interrupted by a restart", resumed)
         armed = await d.timers.rearm()
         await self.services.oncall.schedule_handoffs()
         log.info("timers re-armed: %d unfired", armed)
@@ -122,12 +120,24 @@ class Tocsin:
         self.socket_handler = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
         await self.socket_handler.connect_async()
         log.info("Socket Mode connected; Tocsin is running")
+        # declarations a crash cut short are finished in the background: commands are answered meanwhile
+        self._resume_task = asyncio.create_task(self._resume())
+
+    async def _resume(self) -> None:
+        try:
+            resumed = await self.services.incidents.resume_interrupted()
+            if resumed:
+                log.warning("resumed %d declarations interrupted by a restart", resumed)
+        except Exception:
+            log.exception("resuming interrupted declarations failed; they are retried at the next start")
 
     async def stop(self, drain_timeout: float = 10.0) -> None:
         """Stop taking events, let the work already acknowledged finish, then close the scheduler and database."""
         if self.socket_handler is not None:
             await self.socket_handler.close_async()
             self.socket_handler = None
+        if self._resume_task is not None:
+            await asyncio.wait([self._resume_task], timeout=drain_timeout)
         await self._drain(drain_timeout)
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)

@@ -1,7 +1,7 @@
 """Engine and session factory. The schema is created on first start (no migrations yet: version 1)."""
 from __future__ import annotations
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -37,8 +37,23 @@ async def init_database(url: str) -> tuple[AsyncEngine, async_sessionmaker[Async
     try:
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
+            missing = await conn.run_sync(_missing_columns)
     except Exception as exc:  # noqa: BLE001 - reported to the operator with the URL, then the caller exits
         await engine.dispose()
         safe = url.split("@")[-1] if "@" in url else url
         raise DatabaseError(f"DATABASE_URL: cannot open {safe}: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+    if missing:
+        await engine.dispose()
+        raise DatabaseError(f"DATABASE_URL: this database was created by an older Tocsin (missing {', '.join(missing[:5])}). "
+                            "There are no migrations yet: back it up, then start with an empty database.")
     return engine, async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _missing_columns(sync_conn) -> list[str]:
+    """create_all adds missing tables, not missing columns: find columns an older schema lacks."""
+    inspector = inspect(sync_conn)
+    missing = []
+    for table in Base.metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        missing += [f"{table.name}.{c.name}" for c in table.columns if c.name not in present]
+    return missing

@@ -7,6 +7,7 @@ so a card that could not be edited is corrected by the next change.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("tocsin.incidents")
 
 MAX_NAME_ATTEMPTS = 25
+RESUME = "setup-resume"
+# A set-up still pending after this long was cut short (a live one takes seconds; minutes only in a storm).
+SETUP_TAKEOVER = dt.timedelta(minutes=2)
 NEEDS_INCIDENT = ("This command works inside an incident channel (`#{prefix}-…`). Run it there, or see open "
                   "incidents with `/incident list`.")
 
@@ -36,6 +40,7 @@ class IncidentService:
     def __init__(self, deps: Deps) -> None:
         self.d = deps
         self.paging: PagingService | None = None
+        deps.timers.register(RESUME, self._fire_resume)
         self.reminders: ReminderService | None = None
         self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._topic_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -120,21 +125,44 @@ class IncidentService:
         return channel_id if info.get("channel", {}).get("creator") == self.d.gateway.bot_user_id else None
 
     async def resume_interrupted(self) -> int:
-        """At start-up: finish declarations a crash or restart cut short (still `pending`), and tell the declarer."""
+        """At start-up (in the background): finish declarations a crash or restart cut short (still `pending`).
+        One still young may be another replica's set-up in progress: it is checked again once it is old."""
+        now = self.d.clock.now()
         async with self.d.db.read() as s:
-            pending = list((await s.execute(select(Incident).where(Incident.setup_state == "pending")
-                                            .order_by(Incident.id))).scalars())
-        for inc in pending:
-            log.warning("incident event=setup_resumed ref=%s", inc.reference)
+            pending = list((await s.execute(select(Incident.id, Incident.declared_at)
+                                            .where(Incident.setup_state == "pending").order_by(Incident.id))).all())
+        resumed = 0
+        for incident_id, declared_at in pending:
+            if now - declared_at < SETUP_TAKEOVER:
+                async with self.d.db.write() as s:
+                    await self.d.timers.add(s, key=f"{RESUME}:{incident_id}", kind=RESUME,
+                                            due_at=declared_at + SETUP_TAKEOVER, incident_id=incident_id)
+                self.d.timers.arm_pending()
+                continue
+            resumed += await self._resume(incident_id)
+        return resumed
 
-            async def tell(text: str, user: str | None = inc.declared_by) -> None:
-                if user:
-                    try:
-                        await self.d.gateway.dm(user, f"(Tocsin restarted while setting this up.) {text}")
-                    except SlackCallFailed:
-                        pass  # logged by the gateway
+    async def _fire_resume(self, session, timer):
+        return lambda: self._resume(timer.incident_id)
+
+    async def _resume(self, incident_id: int) -> int:
+        inc = await self.get(incident_id)
+        if inc.setup_state != "pending":
+            return 0
+        log.warning("incident event=setup_resumed ref=%s", inc.reference)
+
+        async def tell(text: str, user: str | None = inc.declared_by) -> None:
+            if user:
+                try:
+                    await self.d.gateway.dm(user, f"(Tocsin restarted while setting this up.) {text}")
+                except SlackCallFailed:
+                    pass  # logged by the gateway
+        try:
             await self._setup(inc, tell, resume=True)
-        return len(pending)
+        except Exception:  # one incident's trouble must not stop the others, nor start-up
+            log.exception("resuming the set-up of %s failed; it stays pending until the next start", inc.reference)
+            return 0
+        return 1
 
     async def _setup(self, inc: Incident, reply: Reply, *, resume: bool = False) -> None:
         """Create the channel, then everything that only needs the channel, concurrently. `resume`: redo only

@@ -1,6 +1,7 @@
 """Declaring an incident: one line and the modal, the channel, topic, purpose, card, pin, announcement."""
 from __future__ import annotations
 
+import asyncio
 import re
 
 from sqlalchemy import select
@@ -149,6 +150,9 @@ async def test_declarations_cut_short_by_a_restart_are_finished_at_start_up(slac
     await bot.stop()
     again = await start_bot(slack, bot.db_url, clock=clock)
     try:
+        await asyncio.sleep(0.3)
+        assert not slack.channel_by_name("inc-2026-002-never-got-a-channel")   # young: maybe another replica's
+        await again.advance(minutes=2)                                          # now it is taken over
         second = await slack.wait_for(lambda: slack.channel_by_name("inc-2026-002-never-got-a-channel"))
         await card_of(slack, second.id)
         assert not slack.channel_by_name("inc-2026-001-made-before-the-crash-2")   # adopted, not duplicated
