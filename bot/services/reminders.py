@@ -96,31 +96,48 @@ class UpdateService:
             await reply(f"I could not open the form ({exc.error}). Post in one line: `/incident update &lt;text&gt;`.")
 
     async def post_update(self, incident_id: int, actor: str, text: str, status: str | None = None) -> None:
-        """`text` is Slack mrkdwn: a slash command's text as Slack escaped it, a modal's escaped by the listener."""
+        """`text` is Slack mrkdwn: a slash command's text as Slack escaped it, a modal's escaped by the listener.
+
+        An update that also moves the status is one change: one transaction (the new status, both timeline events,
+        the update, the next reminder), one message in the channel, one announcement. Resolving through the update
+        form goes through resolve, with the update's text as the resolution summary."""
         text = text.strip()
         if not text:
             raise UserFacingError("An update needs text: `/incident update Rolled back; error rate falling`.")
-        inc = await self.incidents.get(incident_id)
-        if status and status != inc.status:
-            inc = await self.incidents.change_status(incident_id, status, actor)
-        elif not inc.is_open:
-            raise UserFacingError(f"{inc.reference} is resolved; `/incident reopen` it before posting updates.")
+        if status == "resolved":
+            inc = await self.incidents.get(incident_id)
+            if inc.is_open:
+                await self.incidents.resolve(incident_id, actor, text)
+                return
         now = self.d.clock.now()
+        previous = None
         async with self.d.db.write() as s:
             inc = await s.get(Incident, incident_id, with_for_update=True)
+            if not inc.is_open:
+                raise UserFacingError(f"{inc.reference} is resolved; `/incident reopen` it before posting updates.")
+            if status and status != inc.status:
+                try:
+                    lifecycle.check_transition(inc.status, status)
+                except lifecycle.TransitionError as exc:
+                    raise UserFacingError(str(exc)) from None
+                previous, inc.status = inc.status, status
+                repo.add_event(s, inc.id, now, "status_changed", actor,
+                               f"<@{actor}> changed status from {previous} to {status}", {"from": previous, "to": status})
             inc.last_update_at = now
             s.add(StatusUpdateRow(incident_id=inc.id, at=now, author=actor, status=inc.status, text=text))
             repo.add_event(s, inc.id, now, "status_update", actor, f"<@{actor}> posted an update ({inc.status}): {text}",
                            {"status": inc.status})
-            if inc.is_open:
-                await self.reminders.schedule(s, inc, now)
+            await self.reminders.schedule(s, inc, now)
         self.d.timers.arm_pending()
-        log.info("incident event=status_update ref=%s by=%s", inc.reference, actor)
+        log.info("incident event=status_update ref=%s by=%s status=%s%s", inc.reference, actor, inc.status,
+                 f" (was {previous})" if previous else "")
         emoji = bk.STATUS_EMOJI.get(inc.status, "")
-        body = f"{emoji} *Status update: {bk.status_text(inc.status)}* from <@{actor}>\n{text}"
-        announce = (f"{emoji} *{inc.reference}* {bk.escape(inc.title)} — *{inc.status}*\n{text}"
+        moved = f" (was {previous})" if previous else ""
+        body = f"{emoji} *Status update: {bk.status_text(inc.status)}*{moved} from <@{actor}>\n{text}"
+        announce = (f"{emoji} *{inc.reference}* {bk.escape(inc.title)} — *{inc.status}*{moved}\n{text}"
                     if not inc.private else f"{emoji} Private incident *{inc.reference}* posted an update ({inc.status}).")
         sev = self.d.config.severities.get(inc.severity)
         extra = tuple(self.d.notify_channel_ids.get(c, c) for c in (sev.notify_channels if sev else ()))
-        await asyncio.gather(self.incidents.post_in_channel(inc, body), self.incidents.refresh(inc.id, topic=False),
+        await asyncio.gather(self.incidents.post_in_channel(inc, body),
+                             self.incidents.refresh(inc.id, topic=previous is not None),
                              self.incidents.announce_or_warn(inc, announce, extra_channels=extra))

@@ -76,7 +76,20 @@ async def test_post_update_button_and_modal_with_status(slack, bot):
     await slack.submit_view(BOB, view.id, {"status": {"status": "identified"},
                                            "update_text": {"update_text": "Found the bad config"}})
     await slack.wait_for(lambda: "Identified" in (ch.topic or ""))
-    await slack.wait_for(lambda: "Found the bad config" in all_text(slack.messages(ch.id)))
+    posted = await slack.wait_for(lambda: [m for m in slack.messages(ch.id) if "Found the bad config" in all_text([m])])
+    assert len(posted) == 1 and "(was investigating)" in all_text(posted)   # one change, one message
+    assert not [m for m in slack.messages(ch.id) if "changed status" in all_text([m])]
+    announced = [m for m in slack.messages(slack.ids["incidents"]) if "identified" in all_text([m])]
+    assert len(announced) == 1
+    # resolving through the update form resolves, with the update's text as the resolution
+    card = next(m for m in slack.messages(ch.id) if m.blocks and m.blocks[0]["type"] == "header")
+    await slack.click(BOB, ch.id, card.ts, "tocsin_post_update")
+    view = (await slack.wait_for(lambda: slack.open_views(BOB)))[-1]
+    await slack.submit_view(BOB, view.id, {"status": {"status": "resolved"},
+                                           "update_text": {"update_text": "Config reverted & verified"}})
+    await slack.wait_for(lambda: "Resolved" in (ch.topic or ""))
+    inc = await bot.tocsin.services.incidents.in_channel(ch.id)
+    assert inc.resolution == "Config reverted &amp; verified"
 
 
 async def test_status_change_reschedules_and_resolve_stops(slack, bot):
