@@ -405,6 +405,16 @@ class IncidentService:
                 pass  # logged by the gateway
 
     # ---- status and severity -------------------------------------------------------------------------------
+    @staticmethod
+    def check_move(inc: Incident, target: str, *, reopen: bool = False) -> None:
+        """May `inc` move to `target`? The transition table, plus: a resolved incident comes back only by reopen."""
+        if inc.status == "resolved" and target != "resolved" and not reopen:
+            raise UserFacingError(f"{inc.reference} is resolved. Use `/incident reopen` to bring it back.")
+        try:
+            lifecycle.check_transition(inc.status, target)
+        except lifecycle.TransitionError as exc:
+            raise UserFacingError(str(exc)) from None
+
     async def change_status(self, incident_id: int, target: str, actor: str, *, resolution: str | None = None,
                             impact: str | None = None, cause: str | None = None, reopen: bool = False) -> Incident:
         target = target.strip().lower()
@@ -414,12 +424,7 @@ class IncidentService:
             if target == "resolved" and self.paging:  # escalations are locked before the incident (lock order)
                 closed_pages = await self.paging.cancel_for_incident(s, incident_id)
             inc = await s.get(Incident, incident_id, with_for_update=True)
-            if inc.status == "resolved" and target != "resolved" and not reopen:
-                raise UserFacingError(f"{inc.reference} is resolved. Use `/incident reopen` to bring it back.")
-            try:
-                lifecycle.check_transition(inc.status, target)
-            except lifecycle.TransitionError as exc:
-                raise UserFacingError(str(exc)) from None
+            self.check_move(inc, target, reopen=reopen)
             previous = inc.status
             inc.status = target
             details = {"from": previous, "to": target}

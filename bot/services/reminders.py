@@ -116,10 +116,7 @@ class UpdateService:
             if not inc.is_open:
                 raise UserFacingError(f"{inc.reference} is resolved; `/incident reopen` it before posting updates.")
             if status and status != inc.status:
-                try:
-                    lifecycle.check_transition(inc.status, status)
-                except lifecycle.TransitionError as exc:
-                    raise UserFacingError(str(exc)) from None
+                self.incidents.check_move(inc, status)
                 previous, inc.status = inc.status, status
                 repo.add_event(s, inc.id, now, "status_changed", actor,
                                f"<@{actor}> changed status from {previous} to {status}", {"from": previous, "to": status})
