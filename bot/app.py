@@ -141,7 +141,6 @@ class Tocsin:
         await self._drain(drain_timeout)
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        await self.services.capture.drain()
         await self.deps.db.close()
         if self.deps.gateway.client.session is not None:
             await self.deps.gateway.client.session.close()

@@ -17,6 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.core import lifecycle
+
 UTC = dt.timezone.utc
 
 
@@ -90,7 +92,7 @@ class Incident(Base):
 
     @property
     def is_open(self) -> bool:
-        return self.status != "resolved"
+        return lifecycle.is_open(self.status)
 
 
 class TimelineEvent(Base):

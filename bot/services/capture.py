@@ -21,9 +21,6 @@ class CaptureService:
         self.d = deps
         self.incidents = incidents
 
-    async def drain(self) -> None:
-        return None
-
     async def on_pin(self, channel: str, ts: str, message: dict | None, actor: str | None) -> bool:
         return await self._capture(channel, ts, message, actor, "pinned")
 

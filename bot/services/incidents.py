@@ -201,8 +201,8 @@ class IncidentService:
             jobs.pop("card")
         if resume and inc.announced_at:
             jobs.pop("announce")
-        if self.paging:
-            jobs["paging"] = self.paging.send_pending(inc.id)
+        # the first escalation step is due at declaration: fire it now, in case no wake-up did yet
+        jobs["paging"] = self.d.timers.tick()
         results = dict(zip(jobs, await asyncio.gather(*jobs.values(), return_exceptions=True)))
         problems = []
         for job, result in results.items():
@@ -246,8 +246,7 @@ class IncidentService:
                     "The incident is on `/incident list`; an admin can check the app's permissions.")
         card = await self.card_data(inc)
         await self._announce_declared(inc, card, None)
-        if self.paging:
-            await self.paging.send_pending(inc.id)
+        await self.d.timers.tick()
 
     async def _channel_stored(self, incident_id: int, channel_id: str, name: str) -> None:
         await self._store(incident_id, channel_id=channel_id, channel_name=name)

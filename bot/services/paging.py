@@ -212,10 +212,6 @@ class PagingService:
         return pages
 
     # ---- sending ---------------------------------------------------------------------------------------------
-    async def send_pending(self, incident_id: int) -> None:
-        """Fire due escalation timers (the first step is due at declaration), in case nothing woke us yet."""
-        await self.d.timers.tick()
-
     async def channel_ready(self, incident_id: int) -> None:
         """The incident channel now exists: pages already sent get its link."""
         async with self.d.db.read() as s:
@@ -413,8 +409,7 @@ class PagingService:
         return f"Declined. The next responder for {ref} is being paged."
 
     async def _cancel_timers(self, session: AsyncSession, escalation_id: int) -> None:
-        await session.execute(update(Timer).where(Timer.kind == KIND, Timer.fired_at.is_(None), Timer.cancelled.is_(False),
-                                                  Timer.key.like(f"{KIND}:{escalation_id}:%")).values(cancelled=True))
+        await self.d.timers.cancel(session, kind=KIND, key_prefix=f"{KIND}:{escalation_id}:")
 
     async def cancel_for_incident(self, session: AsyncSession, incident_id: int) -> list[int]:
         """Resolving stops every running escalation of the incident. Called before the incident row is locked

@@ -60,10 +60,15 @@ class TimerService:
             self._pending_wakes.append(due_at)
         return timer
 
-    async def cancel(self, session: AsyncSession, *, incident_id: int, kind: str) -> int:
-        result = await session.execute(update(Timer).where(Timer.incident_id == incident_id, Timer.kind == kind,
-                                                           Timer.fired_at.is_(None), Timer.cancelled.is_(False))
-                                       .values(cancelled=True))
+    async def cancel(self, session: AsyncSession, *, incident_id: int | None = None, kind: str,
+                     key_prefix: str | None = None) -> int:
+        """Cancel unfired timers of a kind, for one incident and/or whose key starts with `key_prefix`."""
+        q = update(Timer).where(Timer.kind == kind, Timer.fired_at.is_(None), Timer.cancelled.is_(False))
+        if incident_id is not None:
+            q = q.where(Timer.incident_id == incident_id)
+        if key_prefix is not None:
+            q = q.where(Timer.key.like(f"{key_prefix}%"))
+        result = await session.execute(q.values(cancelled=True))
         return result.rowcount or 0
 
     def arm_pending(self) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from bot.core.lifecycle import STATUS_EMOJI
+from bot.core.metrics import format_utc
 from bot.core.mrkdwn import escape, truncate
 from bot.slack import ids
 
@@ -25,8 +26,7 @@ CONTEXT_MAX = 3000
 
 def slack_date(when: dt.datetime, fmt: str = "{date_short_pretty} {time}") -> str:
     """A date Slack renders in each reader's own time zone, with a UTC fallback."""
-    fallback = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(when.timestamp())}^{fmt}|{fallback}>"
+    return f"<!date^{int(when.timestamp())}^{fmt}|{format_utc(when)}>"
 
 
 def mention(user: str | None, none: str = "_none_") -> str:

@@ -136,12 +136,14 @@ class SlackGateway:
         if user not in self._names:
             try:
                 data = await self.call("users.info", user=user)
-                u = data.get("user", {})
-                prof = u.get("profile", {})
-                self._names[user] = prof.get("display_name") or u.get("real_name") or u.get("name") or user
             except SlackCallFailed:
                 return user
+            self._remember_name(user, data.get("user", {}))
         return self._names[user]
+
+    def _remember_name(self, user: str, info: dict[str, Any]) -> None:
+        profile = info.get("profile", {})
+        self._names[user] = profile.get("display_name") or info.get("real_name") or info.get("name") or user
 
     async def lookup_email(self, email: str) -> str | None:
         key = email.lower()
@@ -163,6 +165,7 @@ class SlackGateway:
                 return False
             raise
         u = data.get("user", {})
+        self._remember_name(user, u)
         return not u.get("deleted", False)
 
     async def permalink(self, channel: str, ts: str) -> str | None:
