@@ -114,10 +114,13 @@ class Tocsin:
                 log.warning("%d listener tasks still running at shutdown", len(still))
 
     async def start(self) -> None:
-        # A wrong app token would otherwise only show as Bolt reconnecting forever: check it once, up front.
-        await self.deps.gateway.check_app_token(self.settings.slack_app_token)
+        # The Socket Mode URL is fetched here, once, just before connecting (the URLs are short-lived): a wrong
+        # app token fails start-up instead of showing only as reconnect attempts forever, and
+        # apps.connections.open (Tier 1) is not called a second time by the client.
         await self.prepare()
+        url = await self.deps.gateway.socket_mode_url(self.settings.slack_app_token)
         self.socket_handler = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
+        self.socket_handler.client.wss_uri = url
         await self.socket_handler.connect_async()
         log.info("Socket Mode connected; Tocsin is running")
         # declarations a crash cut short are finished in the background: commands are answered meanwhile

@@ -200,10 +200,11 @@ class SlackGateway:
             log.warning("slack error method=files_upload_v2 error=%s channel=%s", error, channel)
             raise SlackCallFailed("files_upload_v2", error) from exc
 
-    async def check_app_token(self, app_token: str) -> None:
-        """apps.connections.open with the app-level token: fails fast (SlackCallFailed) if it is wrong."""
+    async def socket_mode_url(self, app_token: str) -> str:
+        """apps.connections.open with the app-level token: the Socket Mode URL, or SlackCallFailed at once when the
+        token is wrong (the Socket Mode client itself would retry forever). Tier 1: call it once per start."""
         try:
-            await self.client.apps_connections_open(app_token=app_token)
+            return (await self.client.apps_connections_open(app_token=app_token))["url"]
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
             log.error("slack error method=apps.connections.open error=%s", error)
